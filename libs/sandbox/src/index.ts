@@ -1,0 +1,12 @@
+export { SANDBOX_GID, SANDBOX_HOME, SANDBOX_UID } from './bwrap-args';
+export { assertSandboxAvailable, detectSandbox } from './detect-sandbox';
+export type { DetectSandboxOptions, SandboxDetection } from './detect-sandbox';
+export { DEFAULT_HOST_USER } from './host-user';
+export type { HostUser } from './host-user';
+export type { LogStream } from './process-runner';
+export type { ResourceLimits } from './resource-limits';
+export { runSandboxed } from './run-sandboxed';
+export type { SandboxDescription, SandboxMode, SandboxResult, SandboxRunOptions } from './run-sandboxed';
+export { BUILD_PATH, RESERVED_ENV_NAMES, validateEnvName } from './sandbox-env';
+export { SandboxError } from './sandbox.error';
+export type { SandboxErrorCode } from './sandbox.error';
