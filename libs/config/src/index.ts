@@ -1,0 +1,2 @@
+export { ConfigError, loadConfig } from './config';
+export type { AppConfig } from './config';

@@ -1,0 +1,13 @@
+export { parseWebhookDelivery } from './delivery';
+export type { PushEvent, PushRepository, WebhookDelivery, WebhookEventKind } from './delivery.types';
+export type { IncomingHeaders } from './headers';
+export { MAX_WEBHOOK_BODY_BYTES } from './payload-body';
+export { parseWebhookProvider, WEBHOOK_PROVIDERS } from './provider';
+export type { WebhookProvider } from './provider';
+export { normalizeRepositoryUrl, repositoryMatches } from './repository-url';
+export { signWebhookBody } from './sign-webhook';
+export type { SignWebhookOptions } from './sign-webhook';
+export { DEFAULT_TIMESTAMP_TOLERANCE_SECONDS, verifyWebhookSignature } from './verify-signature';
+export type { VerifyWebhookSignatureOptions } from './verify-signature';
+export { WebhookError } from './webhook-error';
+export type { WebhookErrorCode } from './webhook-error';
