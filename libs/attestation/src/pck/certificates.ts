@@ -5,7 +5,13 @@ import { BasicConstraints, Certificate, id_ce_basicConstraints } from '@peculiar
 
 import { decodeSgxExtension, SGX_EXTENSION_OID, type SgxPckExtension } from './sgx-extension';
 import { splitPemCertificates } from './pem';
-import { certificateCache, cacheKey, verifySignatureOnce } from './verification-cache';
+import {
+  certificateCache,
+  certificateChainCache,
+  certificateDerCache,
+  isSignatureMemoEnabled,
+  verifySignatureOnce,
+} from './verification-cache';
 
 /** A certificate parsed both by node:crypto (signatures, names) and as ASN.1 (extensions). */
 export interface ParsedCertificate {
@@ -15,22 +21,46 @@ export interface ParsedCertificate {
   readonly fingerprintSha256: string;
 }
 
-/** Parses one PEM or DER certificate (cached by the SHA-256 of `input`; treat the result as read-only). */
+/** Parses one PEM or DER certificate (cached by its exact input; treat the result as read-only). */
 export function parseCertificate(input: string | Buffer): ParsedCertificate {
-  return certificateCache.getOrCompute(cacheKey(typeof input === 'string' ? 'pem' : 'der', input), () => {
+  const parse = (): ParsedCertificate => {
     const x509 = new X509Certificate(input);
     return {
       x509,
       asn: AsnConvert.parse(x509.raw, Certificate),
       fingerprintSha256: createHash('sha256').update(x509.raw).digest('hex'),
     };
-  }) as ParsedCertificate;
+  };
+  if (typeof input === 'string') return certificateCache.getOrCompute(input, parse) as ParsedCertificate;
+  const key = createHash('sha256').update(input).digest('hex');
+  return certificateDerCache.getOrCompute(key, parse) as ParsedCertificate;
 }
 
 // Derived, immutable facts of a parsed certificate, computed once per certificate object.
 const publicKeys = new WeakMap<ParsedCertificate, KeyObject>();
 const constraints = new WeakMap<ParsedCertificate, { ca: boolean; pathLen?: number }>();
 const sgxExtensions = new WeakMap<ParsedCertificate, SgxPckExtension>();
+// Whether `cert` names `issuer` (checkIssued) and carries its valid signature: pure functions of the
+// two certificates, each of which stands for its exact bytes, so they are decided once per pair.
+interface IssuerLink {
+  issued: boolean;
+  signed?: boolean;
+}
+const issuerLinks = new WeakMap<ParsedCertificate, WeakMap<ParsedCertificate, IssuerLink>>();
+
+function issuerLink(cert: ParsedCertificate, issuer: ParsedCertificate): IssuerLink {
+  let byIssuer = issuerLinks.get(cert);
+  if (byIssuer === undefined) {
+    byIssuer = new WeakMap();
+    issuerLinks.set(cert, byIssuer);
+  }
+  let link = byIssuer.get(issuer);
+  if (link === undefined) {
+    link = { issued: cert.x509.checkIssued(issuer.x509) };
+    byIssuer.set(issuer, link);
+  }
+  return link;
+}
 
 function remember<V>(map: WeakMap<ParsedCertificate, V>, cert: ParsedCertificate, compute: () => V): V {
   let value = map.get(cert);
@@ -41,6 +71,13 @@ function remember<V>(map: WeakMap<ParsedCertificate, V>, cert: ParsedCertificate
   return value;
 }
 
+const validities = new WeakMap<ParsedCertificate, { from: Date; to: Date }>();
+
+/** notBefore and notAfter as Dates (parsed once per certificate; compare, never mutate). */
+export function validityOf(cert: ParsedCertificate): { readonly from: Date; readonly to: Date } {
+  return remember(validities, cert, () => ({ from: new Date(cert.x509.validFrom), to: new Date(cert.x509.validTo) }));
+}
+
 /** The certificate's public key (one KeyObject per parsed certificate). */
 export function publicKeyOf(cert: ParsedCertificate): KeyObject {
   return remember(publicKeys, cert, () => cert.x509.publicKey);
@@ -48,7 +85,7 @@ export function publicKeyOf(cert: ParsedCertificate): KeyObject {
 
 /** Parses a PEM bundle into certificates, refusing stray text between blocks. */
 export function parseCertificateChain(pem: string): ParsedCertificate[] {
-  const chain = certificateCache.getOrCompute(cacheKey('pem-chain', pem), () => {
+  const chain = certificateChainCache.getOrCompute(pem, () => {
     const split = splitPemCertificates(pem);
     if (split.strayIndex !== undefined) throw new Error(`stray characters in PEM chain at index ${split.strayIndex}`);
     if (split.certificates.length === 0) throw new Error('no certificate in PEM chain');
@@ -100,14 +137,19 @@ export function verifyChainSignatures(chain: readonly ParsedCertificate[], optio
     const cert = chain[i];
     const issuer = chain[Math.min(i + 1, chain.length - 1)];
     const name = `certificate ${i} ("${displayName(cert)}")`;
-    if (!cert.x509.checkIssued(issuer.x509)) throw new Error(`${name} was not issued by the next certificate`);
-    const signed = verifySignatureOnce(
-      'x509',
-      issuer.fingerprintSha256,
-      Buffer.from(cert.fingerprintSha256, 'hex'),
-      Buffer.alloc(0),
-      () => cert.x509.verify(publicKeyOf(issuer)),
-    );
+    const link = issuerLink(cert, issuer);
+    if (!link.issued) throw new Error(`${name} was not issued by the next certificate`);
+    // The certificate's fingerprint covers its TBS bytes and its signature, so it stands for both.
+    const signed =
+      (link.signed === true && isSignatureMemoEnabled()) ||
+      verifySignatureOnce(
+        'x509',
+        issuer.fingerprintSha256,
+        cert.fingerprintSha256,
+        Buffer.from(cert.fingerprintSha256, 'hex'),
+        () => cert.x509.verify(publicKeyOf(issuer)),
+      );
+    if (signed) link.signed = true;
     if (!signed) throw new Error(`${name} has an invalid signature`);
     if (i > 0) {
       const constraints = basicConstraintsOf(cert);
@@ -122,8 +164,7 @@ export function verifyChainSignatures(chain: readonly ParsedCertificate[], optio
 /** Throws unless every certificate is within its validity period at `now`. */
 export function verifyChainValidity(chain: readonly ParsedCertificate[], now: Date): void {
   for (const [i, cert] of chain.entries()) {
-    const from = new Date(cert.x509.validFrom);
-    const to = new Date(cert.x509.validTo);
+    const { from, to } = validityOf(cert);
     if (now < from || now > to) {
       throw new Error(
         `certificate ${i} is valid ${from.toISOString()}..${to.toISOString()}, not at ${now.toISOString()}`,

@@ -1,10 +1,10 @@
-import { verify as verifySignature } from 'node:crypto';
+import { createHash, verify as verifySignature } from 'node:crypto';
 
 import { AsnConvert } from '@peculiar/asn1-schema';
 import { CertificateList } from '@peculiar/asn1-x509';
 
 import { displayName, normalizeSerial, publicKeyOf, type ParsedCertificate } from './certificates';
-import { crlCache, cacheKey, verifySignatureOnce } from './verification-cache';
+import { crlDerCache, verifySignatureOnce } from './verification-cache';
 
 const ECDSA_WITH_SHA256 = '1.2.840.10045.4.3.2';
 
@@ -22,7 +22,8 @@ export interface ParsedCrl {
 
 /** Parses a DER CRL (cached by the SHA-256 of `der`; treat the result as read-only). */
 export function parseCrl(der: Buffer): ParsedCrl {
-  return crlCache.getOrCompute(cacheKey('crl', der), () => parseCrlUncached(der)) as ParsedCrl;
+  const key = createHash('sha256').update(der).digest('hex');
+  return crlDerCache.getOrCompute(key, () => parseCrlUncached(der)) as ParsedCrl;
 }
 
 function parseCrlUncached(der: Buffer): ParsedCrl {

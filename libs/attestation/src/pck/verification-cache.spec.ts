@@ -57,6 +57,26 @@ describe(verifySignatureOnce.name, () => {
     expect(bad).toHaveBeenCalledTimes(4);
   });
 
+  it('treats the same signature over other bytes as a miss, for Buffers and strings alike', () => {
+    const ok = vi.fn(() => true);
+    const bad = vi.fn(() => false);
+    const sig = Buffer.from('sig');
+    expect(verifySignatureOnce('p', 'key', '{"tcbInfo":1}', sig, ok)).toBe(true);
+    expect(verifySignatureOnce('p', 'key', '{"tcbInfo":2}', sig, bad)).toBe(false);
+    expect(verifySignatureOnce('p', 'key', Buffer.from('{"tcbInfo":1}'), sig, bad)).toBe(false);
+    expect(verifySignatureOnce('p', 'key', '{"tcbInfo":1}', sig, bad)).toBe(true);
+    expect([ok.mock.calls.length, bad.mock.calls.length]).toEqual([1, 2]);
+  });
+
+  it('keeps its own copy of the signed bytes', () => {
+    const ok = vi.fn(() => true);
+    const bad = vi.fn(() => false);
+    const data = Buffer.from('signed bytes');
+    verifySignatureOnce('p', Buffer.from([1, 2]), data, Buffer.from('sig'), ok);
+    data[0] ^= 1; // the caller reuses its buffer for other content
+    expect(verifySignatureOnce('p', Buffer.from([1, 2]), data, Buffer.from('sig'), bad)).toBe(false);
+  });
+
   it('always verifies when the memo is off', () => {
     setSignatureMemo(false);
     const ok = vi.fn(() => true);
@@ -103,5 +123,25 @@ describe('verifyTdxQuote with warm caches (no verdict is cached)', () => {
     });
     expect(failedChecks(report)).toEqual(['collateral.tcb-info.signature']);
     expect(verify(quote)).toEqual(cold);
+  });
+
+  it('is not fooled when the caller changes its quote buffer in place after a verification', () => {
+    clearVerificationCaches();
+    const mine = Buffer.from(quote);
+    expect(verify(mine).ok).toBe(true);
+    mine[V4.rtmr0] ^= 1;
+    expect(failedChecks(verify(mine))).toEqual(['quote.signature']);
+    mine[V4.rtmr0] ^= 1;
+    expect(verify(mine).ok).toBe(true);
+    expect(verify(quote).td?.td.rtmr0).toBe(verify(mine).td?.td.rtmr0);
+  });
+
+  it('shares one frozen description between reports, so no caller can alter what the next one sees', () => {
+    const report = verify(quote);
+    expect(Object.isFrozen(report.td)).toBe(true);
+    expect(Object.isFrozen(report.td?.td)).toBe(true);
+    expect(() => {
+      (report.td!.td as { mrTd: string }).mrTd = 'ff';
+    }).toThrow(TypeError);
   });
 });

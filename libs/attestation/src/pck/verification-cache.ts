@@ -47,8 +47,8 @@ export class BoundedCache<V> {
 
 /**
  * Cache key for the exact parts, each length-prefixed so part boundaries cannot shift: the text
- * itself when every part is a string (a Map hashes strings faster than SHA-256 does), else the
- * lower-case hex SHA-256 over the parts.
+ * itself when every part is a string, else the lower-case hex SHA-256 over the parts. Hot paths key
+ * by one raw input string instead (see the caches below), which costs no copy at all.
  */
 export function cacheKey(...parts: (string | Buffer)[]): string {
   if (parts.every((part) => typeof part === 'string')) return parts.map((part) => `${part.length}:${part}`).join('|');
@@ -64,39 +64,64 @@ export function cacheKey(...parts: (string | Buffer)[]): string {
   return hash.digest('hex');
 }
 
-/** Parsed certificates by their exact PEM/DER input. */
+/** Parsed certificates by their exact PEM text (the string itself is the key: no hashing, no copy). */
 export const certificateCache = new BoundedCache<object>(512);
-/** Parsed CRLs by their exact DER. */
+/** Parsed certificates by the SHA-256 of their exact DER. */
+export const certificateDerCache = new BoundedCache<object>(512);
+/** Parsed PEM chains by their exact text. */
+export const certificateChainCache = new BoundedCache<object>(256);
+/** Parsed CRLs by their exact hex-DER text as carried in collateral. */
 export const crlCache = new BoundedCache<object>(64);
-/** Schema-validated collateral JSON (tcbInfo, QE identity) by the exact JSON text. */
-export const collateralJsonCache = new BoundedCache<object>(128);
+/** Parsed CRLs by the SHA-256 of their exact DER. */
+export const crlDerCache = new BoundedCache<object>(64);
+/** Parsed TDX quotes by the SHA-256 of their exact bytes. */
+export const parsedQuoteCache = new BoundedCache<object>(256);
+/** Schema-validated collateral JSON by the exact JSON text, one cache per document kind. */
+export const collateralJsonCache = {
+  tcbInfo: new BoundedCache<object>(64),
+  qeIdentity: new BoundedCache<object>(64),
+} as const;
 
 /**
- * Signature checks that succeeded, keyed by (purpose, signer key identity, signed bytes, signature).
- * ECDSA verification is a pure function of those inputs, so a hit is exactly what re-verifying would
- * return; failures are never stored. This is not a verdict cache: validity periods, trust anchors,
- * revocation, TCB levels and bindings are evaluated on every call against the caller's `now`.
+ * Signature checks that succeeded, keyed by (purpose, signer key identity, signature) and holding the
+ * exact signed bytes, which a hit must equal: comparing is far cheaper than hashing KiB-sized
+ * collateral on every call. ECDSA verification is a pure function of those inputs, so a hit is exactly
+ * what re-verifying would return; failures are never stored. This is not a verdict cache: validity
+ * periods, trust anchors, revocation, TCB levels and bindings are evaluated on every call.
  */
-const verifiedSignatures = new BoundedCache<true>(4096);
+const verifiedSignatures = new BoundedCache<Buffer | string>(4096);
 let signatureMemoEnabled = true;
 
 /**
  * Runs `verify` unless the same signature over the same bytes by the same key already verified.
- * `signer` must identify the public key uniquely (certificate fingerprint, raw point).
+ * `signer` must identify the public key uniquely (certificate fingerprint, raw point); `data` may be
+ * given as the string whose UTF-8 encoding was signed.
  */
 export function verifySignatureOnce(
   purpose: string,
   signer: string | Buffer,
-  data: Buffer,
+  data: Buffer | string,
   signature: Buffer,
   verify: () => boolean,
 ): boolean {
   if (!signatureMemoEnabled) return verify();
-  const key = cacheKey(purpose, signer, data, signature);
-  if (verifiedSignatures.get(key)) return true;
+  const signerId = typeof signer === 'string' ? signer : signer.toString('hex');
+  const key = `${purpose}\u0000${signerId}\u0000${signature.toString('base64')}\u0000${typeof data}`;
+  const seen = verifiedSignatures.get(key);
+  if (seen !== undefined && sameBytes(seen, data)) return true;
   const ok = verify();
-  if (ok) verifiedSignatures.set(key, true);
+  if (ok) verifiedSignatures.set(key, typeof data === 'string' ? data : Buffer.from(data));
   return ok;
+}
+
+function sameBytes(a: Buffer | string, b: Buffer | string): boolean {
+  if (typeof a === 'string' || typeof b === 'string') return a === b;
+  return a.equals(b);
+}
+
+/** Whether successful signature checks are remembered (callers with their own memo consult it). */
+export function isSignatureMemoEnabled(): boolean {
+  return signatureMemoEnabled;
 }
 
 /** Turns the signature memo on or off (benchmarks and audits compare both); parse caches stay on. */
@@ -108,17 +133,24 @@ export function setSignatureMemo(enabled: boolean): void {
 /** Empties every verification cache. */
 export function clearVerificationCaches(): void {
   certificateCache.clear();
+  certificateDerCache.clear();
+  certificateChainCache.clear();
   crlCache.clear();
-  collateralJsonCache.clear();
+  crlDerCache.clear();
+  parsedQuoteCache.clear();
+  collateralJsonCache.tcbInfo.clear();
+  collateralJsonCache.qeIdentity.clear();
   verifiedSignatures.clear();
 }
 
 /** Current entry counts, for tests and diagnostics. */
 export function verificationCacheSizes(): Record<string, number> {
   return {
-    certificates: certificateCache.size,
-    crls: crlCache.size,
-    collateralJson: collateralJsonCache.size,
+    certificates: certificateCache.size + certificateDerCache.size,
+    chains: certificateChainCache.size,
+    crls: crlCache.size + crlDerCache.size,
+    quotes: parsedQuoteCache.size,
+    collateralJson: collateralJsonCache.tcbInfo.size + collateralJsonCache.qeIdentity.size,
     signatures: verifiedSignatures.size,
   };
 }

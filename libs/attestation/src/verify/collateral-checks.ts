@@ -15,7 +15,7 @@ import {
   type ParsedCertificate,
 } from '../pck/certificates';
 import { isRevoked, parseCrl, verifyCrlSignature, verifyCrlValidity, type ParsedCrl } from '../pck/crl';
-import { collateralJsonCache, cacheKey, verifySignatureOnce } from '../pck/verification-cache';
+import { collateralJsonCache, crlCache, verifySignatureOnce } from '../pck/verification-cache';
 import type { CheckRecorder } from './check-recorder';
 
 /** A signed collateral document: its exact JSON, parsed value, signature and issuer chain. */
@@ -52,10 +52,10 @@ function chainOf(pem: unknown, what: string): ParsedCertificate[] {
   return parseCertificateChain(pem);
 }
 
-/** Schema-validated JSON, cached by the SHA-256 of its exact text (validation errors are not cached). */
-function cachedJson<T extends object>(kind: string, json: string, parse: (json: string) => T): T {
+/** Schema-validated JSON, cached by its exact text (validation errors are not cached). */
+function cachedJson<T extends object>(kind: 'tcbInfo' | 'qeIdentity', json: string, parse: (json: string) => T): T {
   if (typeof json !== 'string') return parse(json);
-  return collateralJsonCache.getOrCompute(cacheKey(kind, json), () => parse(json)) as T;
+  return collateralJsonCache[kind].getOrCompute(json, () => parse(json)) as T;
 }
 
 /** Parses tcbInfo (check `collateral.tcb-info.format`). */
@@ -80,19 +80,17 @@ export function parseQeIdentityCollateral(c: TdxCollateral): SignedCollateral<Td
 
 /** Parses both CRLs and the PCK CRL issuer chain (check `collateral.crl.format`). */
 export function parseCollateralCrls(c: TdxCollateral): CollateralCrls {
-  const { root_ca_crl: root, pck_crl: pck, pck_crl_issuer_chain: chain } = c;
-  if (typeof root !== 'string' || typeof pck !== 'string' || typeof chain !== 'string') return parseCrlsUncached(c);
-  return collateralJsonCache.getOrCompute(cacheKey('crls', root, pck, chain), () =>
-    Object.freeze(parseCrlsUncached(c)),
-  ) as CollateralCrls;
-}
-
-function parseCrlsUncached(c: TdxCollateral): CollateralCrls {
   return {
-    root: parseCrl(derHex(c.root_ca_crl, 'root_ca_crl')),
-    pck: parseCrl(derHex(c.pck_crl, 'pck_crl')),
+    root: crlOf(c.root_ca_crl, 'root_ca_crl'),
+    pck: crlOf(c.pck_crl, 'pck_crl'),
     pckIssuerChain: chainOf(c.pck_crl_issuer_chain, 'pck_crl_issuer_chain'),
   };
+}
+
+// Keyed by the hex text itself, so a warm call neither re-validates nor re-decodes KiB of hex.
+function crlOf(hex: unknown, what: string): ParsedCrl {
+  if (typeof hex !== 'string') return parseCrl(derHex(hex, what));
+  return crlCache.getOrCompute(hex, () => parseCrl(derHex(hex, what))) as ParsedCrl;
 }
 
 /** Throws unless `chain` is correctly signed, valid at `now` and ends at the anchored root. */
@@ -115,10 +113,9 @@ export function checkSignedCollateral(
 ): void {
   rec.run(`${prefix}.chain`, [doc, anchoredRoot, now], (d, root, at) => verifyIssuerChain(d.chain, root, at));
   rec.run(`${prefix}.signature`, [doc], (d) => {
-    const data = Buffer.from(d.json, 'utf8');
     const signer = d.chain[0];
-    const signed = verifySignatureOnce('collateral', signer.fingerprintSha256, data, d.signature, () =>
-      verifyRawEcdsa(publicKeyOf(signer), data, d.signature),
+    const signed = verifySignatureOnce('collateral', signer.fingerprintSha256, d.json, d.signature, () =>
+      verifyRawEcdsa(publicKeyOf(signer), Buffer.from(d.json, 'utf8'), d.signature),
     );
     if (!signed) {
       throw new Error(`signature does not verify under "${displayName(d.chain[0])}"`);

@@ -1,7 +1,6 @@
 import type { TcbStatus, TdxCollateral } from '../collateral/collateral.types';
 import { verifyChainValidity } from '../pck/certificates';
-import { describeTdxQuote, type TdxQuoteDescription } from '../tdx/describe';
-import { parseTdxQuote } from '../tdx/quote-parser';
+import type { TdxQuoteDescription } from '../tdx/describe';
 import { CheckRecorder, type VerificationCheck } from './check-recorder';
 import {
   checkCrls,
@@ -22,6 +21,7 @@ import {
   checkReportData,
   checkTdAttributes,
 } from './quote-checks';
+import { describeTdxQuoteCached, parseTdxQuoteCached } from './parsed-quote';
 import { checkTdxModule, evaluateTcb } from './tcb-status';
 import type { TrustAnchor } from './trust-anchors';
 
@@ -88,7 +88,7 @@ export function verifyTdxQuote(input: VerifyTdxQuoteInput): TdxVerificationRepor
   const quote = rec.run(
     'quote.format',
     [input.quote],
-    parseTdxQuote,
+    parseTdxQuoteCached,
     (q) => `v${q.header.version}, ${q.quoteLength} B`,
   );
   const tcbInfo = rec.run('collateral.tcb-info.format', [c], parseTcbInfoCollateral);
@@ -156,7 +156,7 @@ export function verifyTdxQuote(input: VerifyTdxQuoteInput): TdxVerificationRepor
     ok: rec.allPassed(REQUIRED_TDX_CHECKS),
     tee: anchorName === 'intel' ? 'tdx' : anchorName === 'simulator' ? 'tdx-sim' : undefined,
     checks: rec.checks,
-    td: quote ? describeTdxQuote(quote) : undefined,
+    td: quote ? describeTdxQuoteCached(quote) : undefined,
     tcbStatus: tcb?.status,
     advisoryIds: tcb?.advisoryIds,
   };
