@@ -1,0 +1,14 @@
+export { COCO_RUNTIME_CLASSES } from './coco-pod';
+export type { CocoTee } from './coco-pod';
+export { DeployError } from './deploy.error';
+export type { DeployErrorCode } from './deploy.error';
+export { HPCR_CONTRACT_CONFIG_MAP } from './hpvs-workload';
+export { parseImageReference } from './image-reference';
+export type { ImageReference } from './image-reference';
+export { PROVENANCE_ANNOTATIONS } from './provenance-annotations';
+export type { SnippetProvenance } from './provenance-annotations';
+export { renderDeploySnippet } from './render-deploy-snippet';
+export type { DeploySnippet, DeploySnippetInput, DeployTarget } from './render-deploy-snippet';
+export { deriveWorkloadName, MAX_WORKLOAD_NAME_LENGTH, validateWorkloadName } from './workload-name';
+export { parsePinnedImage, verifyImage } from './gate/verify-image';
+export type { ImageAttestationResult, ImageVerification, ProvenanceSource } from './gate/verify-image';
