@@ -24,11 +24,24 @@ command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
 command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
 command -v ssh-keygen >/dev/null 2>&1 || need+=(openssh-client) # verifies SSH-signed commits
 command -v gpg >/dev/null 2>&1 || need+=(gnupg)                 # verifies OpenPGP-signed commits
+# The registry tests run a private docker-registry per test run; skopeo and umoci check our images.
+command -v docker-registry >/dev/null 2>&1 || need+=(docker-registry)
+command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
+command -v umoci >/dev/null 2>&1 || need+=(umoci)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
   as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   # policy-rc.d-free install: we start the services ourselves below (no systemd in containers/CI).
+  # docker-registry's postinst would start a system registry on :5000 on every interface: keep
+  # package scripts from starting services (policy-rc.d 101), and stop one that got started anyway.
+  policy_rc_d_added=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    as_root sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d'
+    policy_rc_d_added=1
+  fi
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
+  [ -n "$policy_rc_d_added" ] && as_root rm -f /usr/sbin/policy-rc.d
+  if [ -x /etc/init.d/docker-registry ]; then as_root /etc/init.d/docker-registry stop >/dev/null 2>&1 || true; fi
 fi
 
 if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then

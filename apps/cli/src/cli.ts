@@ -4,6 +4,7 @@ import { isDomainError } from '@secure-build/common';
 
 import { attestationCommand } from './commands/attestation.command';
 import { buildCommand } from './commands/build.command';
+import { deploySnippetCommand, verifyImageCommand } from './commands/image.commands';
 import { logsCommand, provenanceCommand, statusCommand, submitCommand } from './commands/service.commands';
 import { verifyCommand } from './commands/verify.command';
 import { CliError, ExitCode } from './exit-codes';
@@ -20,6 +21,14 @@ const INPUT_ERROR_CODES = new Set([
   'QUOTE_FORMAT',
   'INVALID_REF',
   'SIGNATURE_POLICY_INVALID',
+  'REFERENCE_INVALID',
+  'IMAGE_REFERENCE_INVALID',
+  'PUSH_REFERENCE_INVALID',
+  'BASE_IMAGE_INVALID',
+  'TARGET_UNSUPPORTED',
+  'TEE_UNSUPPORTED',
+  'NAME_INVALID',
+  'INVALID_OPTIONS',
 ]);
 
 // What the user can do about a domain error, in CLI terms.
@@ -38,6 +47,8 @@ export function createProgram(): Command {
   const commands = [
     buildCommand(),
     verifyCommand(),
+    verifyImageCommand(),
+    deploySnippetCommand(),
     attestationCommand(),
     submitCommand(),
     statusCommand(),

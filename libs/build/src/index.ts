@@ -7,3 +7,9 @@ export { DEFAULT_BUILD_LIMITS, OUTPUT_FILES, runSecureBuild } from './pipeline/r
 export type { SecureBuildRequest, SecureBuildResult } from './pipeline/run-secure-build';
 export { DEFAULT_RECIPE_PATH, loadRecipe, parseRecipe, parseRecipePath, RecipeError } from './recipe';
 export type { Recipe, RecipeErrorCode } from './recipe';
+export { resolveBaseImage } from './pipeline/base-image';
+export type { ResolvedBaseImage } from './pipeline/base-image';
+export { parsePushTarget, publishImage } from './publish/publish-image';
+export type { PublishedImage } from './publish/publish-image';
+export { parseRegistryAuthFile, RegistryAccess } from './publish/registry-access';
+export type { RegistryAccessOptions } from './publish/registry-access';

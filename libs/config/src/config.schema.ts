@@ -60,5 +60,10 @@ export const envSchema = z.object({
   SECURE_BUILD_RATE_LIMIT_RPS: int(1, 1_000_000).default(100),
   SECURE_BUILD_RATE_LIMIT_BURST: int(1, 1_000_000).default(200),
   SECURE_BUILD_SHUTDOWN_TIMEOUT_MS: int(0, 3_600_000).default(30_000),
+  REGISTRY_AUTH_FILE: z.string().min(1).optional(),
+  SECURE_BUILD_REGISTRY_PLAIN_HTTP: z
+    .string()
+    .regex(/^[A-Za-z0-9.-]+(:\d{1,5})?(,[A-Za-z0-9.-]+(:\d{1,5})?)*$/, 'comma-separated host[:port] list')
+    .optional(),
   LOG_LEVEL: z.enum(['error', 'warn', 'log', 'debug', 'verbose']).default('log'),
 });

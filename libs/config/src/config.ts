@@ -35,6 +35,13 @@ export interface AppConfig {
   queue: { prefix: string; attempts: number };
   sweeper: { intervalMs: number; graceMs: number };
   rateLimit: { perSecond: number; burst: number };
+  /** registries the worker pushes to and pulls base images from */
+  registry: {
+    /** Docker/Podman config.json with credentials per host */
+    authFile?: string;
+    /** registries reached over plain http (a loopback test registry) */
+    plainHttp: string[];
+  };
   shutdownTimeoutMs: number;
   logLevel: 'error' | 'warn' | 'log' | 'debug' | 'verbose';
 }
@@ -100,6 +107,10 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     queue: { prefix: e.SECURE_BUILD_QUEUE_PREFIX, attempts: e.SECURE_BUILD_JOB_ATTEMPTS },
     sweeper: { intervalMs: e.SECURE_BUILD_SWEEP_INTERVAL_MS, graceMs: e.SECURE_BUILD_SWEEP_GRACE_MS },
     rateLimit: { perSecond: e.SECURE_BUILD_RATE_LIMIT_RPS, burst: e.SECURE_BUILD_RATE_LIMIT_BURST },
+    registry: {
+      authFile: e.REGISTRY_AUTH_FILE === undefined ? undefined : resolve(cwd, e.REGISTRY_AUTH_FILE),
+      plainHttp: e.SECURE_BUILD_REGISTRY_PLAIN_HTTP?.split(',') ?? [],
+    },
     shutdownTimeoutMs: e.SECURE_BUILD_SHUTDOWN_TIMEOUT_MS,
     logLevel: e.LOG_LEVEL,
   };

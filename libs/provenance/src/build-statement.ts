@@ -43,6 +43,8 @@ export interface ProvenanceInput {
     diffIds: string[];
     compressor: { name: string; version: string; level: number };
     base: string;
+    /** for a base other than scratch: the image manifest used (the platform's when the pin is an index) and its DiffIDs */
+    baseImage?: { manifestDigest: string; diffIds: string[] };
   };
   sandbox: Record<string, unknown>;
   rebuild: RebuildOutcome;
@@ -82,7 +84,13 @@ export function buildProvenanceStatement(input: ProvenanceInput): ProvenanceStat
     })),
   ];
   if (image.base !== 'scratch') {
-    resolvedDependencies.push({ uri: `oci://${image.base}`, digest: { sha256: hexOf(image.base.split('@')[1]) } });
+    resolvedDependencies.push({
+      uri: `oci://${image.base}`,
+      digest: { sha256: hexOf(image.base.split('@')[1]) },
+      ...(image.baseImage
+        ? { annotations: { manifestDigest: image.baseImage.manifestDigest, diffIds: image.baseImage.diffIds } }
+        : {}),
+    });
   }
 
   return {

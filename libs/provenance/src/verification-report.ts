@@ -17,6 +17,8 @@ export interface ProvenanceSummary {
   reproducibility?: string;
   signingKeySha256?: string;
   finishedOn?: string;
+  /** runDetails.metadata.invocationId: the build's URL on a Secure Build server, or a urn:uuid */
+  invocationId?: string;
 }
 
 /** Result of verifying a provenance bundle against a policy. */

@@ -409,6 +409,8 @@ function fillSummary(summary: ProvenanceSummary, statement: ProvenanceStatement)
   summary.ref = params.source?.ref;
   summary.commit = params.source?.commit;
   summary.finishedOn = predicate?.runDetails?.metadata?.finishedOn;
+  const invocationId = predicate?.runDetails?.metadata?.invocationId;
+  if (typeof invocationId === 'string') summary.invocationId = invocationId;
   const byproducts = Array.isArray(predicate?.runDetails?.byproducts) ? predicate.runDetails.byproducts : [];
   summary.reproducibility = (
     byproducts.find((b) => b?.name === BYPRODUCT.reproducibility)?.annotations as { result?: string } | undefined

@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-
 import { Command } from 'commander';
 
 import {
@@ -13,6 +11,7 @@ import {
   type TdxVerificationReport,
 } from '@secure-build/attestation';
 
+import { parseAsOf, readInputFile } from '../input';
 import { CliError, ExitCode } from '../exit-codes';
 
 // The DCAP collateral fields (Intel PCS / PCCS JSON as stored by dcap-qvl); all are strings.
@@ -45,7 +44,7 @@ export function attestationCommand(): Command {
     .argument('<quote-file>', 'quote file, binary or hex text')
     .option('--json', 'print JSON')
     .action(async (file: string, options: { json?: boolean }) => {
-      const raw = await readInput(file, 'quote');
+      const raw = await readInputFile(file, 'quote');
       const description = describeTdxQuote(parseTdxQuote(decodeQuoteFile(raw)));
       process.stdout.write(options.json ? `${JSON.stringify(description, null, 2)}\n` : `${formatTree(description)}\n`);
     });
@@ -62,10 +61,10 @@ export function attestationCommand(): Command {
     .option('--json', 'print the report as JSON')
     .option('--allow-simulated', 'also pin the Secure Build simulator root (NOT INTEL; development only)')
     .action(async (file: string, options: VerifyQuoteOptions) => {
-      const now = options.asOf === undefined ? new Date() : parseTime(options.asOf);
-      const quote = decodeQuoteFile(await readInput(file, 'quote'));
+      const now = options.asOf === undefined ? new Date() : parseAsOf(options.asOf);
+      const quote = decodeQuoteFile(await readInputFile(file, 'quote'));
       const collateral = parseCollateral(
-        (await readInput(options.collateral, 'collateral')).toString('utf8'),
+        (await readInputFile(options.collateral, 'collateral')).toString('utf8'),
         options.collateral,
       );
       const trustAnchors = options.allowSimulated ? [INTEL_TRUST_ANCHOR, SIMULATOR_TRUST_ANCHOR] : [INTEL_TRUST_ANCHOR];
@@ -78,24 +77,6 @@ export function attestationCommand(): Command {
       process.exitCode = report.ok ? ExitCode.Ok : ExitCode.Failed;
     });
   return attestation;
-}
-
-async function readInput(path: string, what: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    throw new CliError(
-      `cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
-  }
-}
-
-function parseTime(value: string): Date {
-  const date = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(value) || Number.isNaN(date.getTime())) {
-    throw new CliError(`--as-of must be an RFC 3339 time such as 2025-06-25T00:00:00Z, got '${value}'`);
-  }
-  return date;
 }
 
 // Shape only: whether the contents verify is the verifier's call (a failed check, exit 1).

@@ -7,10 +7,12 @@ import { establishBuilderIdentity, runSecureBuild } from '@secure-build/build';
 import { selectEvidenceProvider, TeeKind } from '@secure-build/service';
 
 import { CliError } from '../exit-codes';
+import { registryAccessFrom, RegistryFlags, withRegistryOptions } from '../registry/registry-options';
 import { createProgressRenderer } from '../output/terminal';
 import { secureBuildVersion } from '@secure-build/common';
 
-interface BuildOptions {
+interface BuildOptions extends RegistryFlags {
+  push?: string;
   local?: boolean;
   repo: string;
   commit: string;
@@ -29,7 +31,7 @@ interface BuildOptions {
 
 /** `secure-build build --local`: runs the whole trusted pipeline in this process. */
 export function buildCommand(): Command {
-  return new Command('build')
+  const command = new Command('build')
     .description('build a pinned commit into an OCI image layout with signed, TEE-bound provenance')
     .option('--local', 'run the pipeline in this process (simulated TEE unless running inside one)')
     .requiredOption(
@@ -55,60 +57,74 @@ export function buildCommand(): Command {
     .option('--per-build-evidence', "also take a quote whose REPORTDATA binds this build's statement")
     .option('--quiet', 'do not stream the build output')
     .option('--json', 'print the result as JSON on stdout')
-    .action(async (options: BuildOptions) => {
-      if (!options.local) {
-        throw new CliError(
-          'build: only --local builds run in the CLI; pass --local (the build service comes with `secure-build submit`)',
-        );
-      }
-      if (!['simulated', 'se-simulated', 'tdx'].includes(options.tee)) {
-        throw new CliError(`--tee must be simulated, se-simulated or tdx, got '${options.tee}'`);
-      }
-      const selected = await selectEvidenceProvider(options.tee as TeeKind);
-      const identity = await establishBuilderIdentity(selected.provider);
-      const result = await runSecureBuild({
-        repository: options.repo,
-        commit: options.commit,
-        ref: options.ref,
-        recipePath: options.recipe,
-        imageName: options.imageName,
-        outDir: options.out,
-        allowLocalRepo: options.allowLocalRepo ?? false,
-        rebuild: options.rebuild,
-        sandbox: options.insecureNoSandbox ? 'insecure-no-sandbox' : 'bubblewrap',
-        perBuildEvidence: options.perBuildEvidence ?? false,
-        identity,
-        builderVersion: { 'secure-build': secureBuildVersion() },
-        onEvent: createProgressRenderer(process.stderr, { quiet: options.quiet ?? false }),
-      });
-      if (selected.seVerifierKeyPem) {
-        // The local SE attestation service lives only for this run: publish its key for auditors.
-        await writeFile(join(result.outDir, 'se-verifier.pub.pem'), selected.seVerifierKeyPem, { mode: 0o644 });
-      }
-      const summary = {
-        outDir: result.outDir,
-        manifestDigest: result.manifestDigest,
-        diffIds: result.diffIds,
-        commit: result.commit,
-        reproducible: result.reproducible,
-        tee: identity.tee,
-        signingKeySha256: identity.key.spkiSha256,
-        stageDurationsMs: result.stageDurationsMs,
-      };
-      if (options.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-      else
-        process.stdout.write(
-          [
-            `image     ${result.manifestDigest}`,
-            `commit    ${result.commit}`,
-            `reproducible ${result.reproducible === true ? 'yes (rebuilt to the same digest)' : 'not checked (--no-rebuild)'}`,
-            `tee       ${identity.tee}${identity.tee.startsWith('simulated') ? ' (SIMULATED: no hardware isolation; verifiers refuse it by default)' : ''}`,
-            ...(selected.seVerifierKeyPem
-              ? [`se key    ${result.outDir}/se-verifier.pub.pem (pin it in the policy: se.verifierKeys)`]
-              : []),
-            `output    ${result.outDir}/{oci,provenance.sigstore.json,build.log}`,
-            '',
-          ].join('\n'),
-        );
+    .option(
+      '--push <host[:port]/repo[:tag]>',
+      'push the image, then attach the signed bundle to it as an OCI artifact',
+    );
+  return withRegistryOptions(command).action(async (options: BuildOptions) => {
+    if (!options.local) {
+      throw new CliError(
+        'build: only --local builds run in the CLI; pass --local (the build service comes with `secure-build submit`)',
+      );
+    }
+    if (!['simulated', 'se-simulated', 'tdx'].includes(options.tee)) {
+      throw new CliError(`--tee must be simulated, se-simulated or tdx, got '${options.tee}'`);
+    }
+    const registries = await registryAccessFrom(options);
+    const selected = await selectEvidenceProvider(options.tee as TeeKind);
+    const identity = await establishBuilderIdentity(selected.provider);
+    const result = await runSecureBuild({
+      repository: options.repo,
+      commit: options.commit,
+      ref: options.ref,
+      recipePath: options.recipe,
+      imageName: options.imageName,
+      outDir: options.out,
+      allowLocalRepo: options.allowLocalRepo ?? false,
+      rebuild: options.rebuild,
+      sandbox: options.insecureNoSandbox ? 'insecure-no-sandbox' : 'bubblewrap',
+      perBuildEvidence: options.perBuildEvidence ?? false,
+      identity,
+      registries,
+      ...(options.push ? { push: options.push } : {}),
+      builderVersion: { 'secure-build': secureBuildVersion() },
+      onEvent: createProgressRenderer(process.stderr, { quiet: options.quiet ?? false }),
     });
+    if (selected.seVerifierKeyPem) {
+      // The local SE attestation service lives only for this run: publish its key for auditors.
+      await writeFile(join(result.outDir, 'se-verifier.pub.pem'), selected.seVerifierKeyPem, { mode: 0o644 });
+    }
+    const summary = {
+      outDir: result.outDir,
+      manifestDigest: result.manifestDigest,
+      diffIds: result.diffIds,
+      commit: result.commit,
+      reproducible: result.reproducible,
+      tee: identity.tee,
+      signingKeySha256: identity.key.spkiSha256,
+      stageDurationsMs: result.stageDurationsMs,
+      ...(result.published ? { published: result.published } : {}),
+    };
+    if (options.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+    else
+      process.stdout.write(
+        [
+          `image     ${result.manifestDigest}`,
+          `commit    ${result.commit}`,
+          `reproducible ${result.reproducible === true ? 'yes (rebuilt to the same digest)' : 'not checked (--no-rebuild)'}`,
+          `tee       ${identity.tee}${identity.tee.startsWith('simulated') ? ' (SIMULATED: no hardware isolation; verifiers refuse it by default)' : ''}`,
+          ...(selected.seVerifierKeyPem
+            ? [`se key    ${result.outDir}/se-verifier.pub.pem (pin it in the policy: se.verifierKeys)`]
+            : []),
+          ...(result.published
+            ? [
+                `pushed    ${result.published.reference}${result.published.tagged ? ` (${result.published.tagged})` : ''}`,
+                `provenance attached as ${result.published.attestation.digest} (${result.published.attestation.via})`,
+              ]
+            : []),
+          `output    ${result.outDir}/{oci,provenance.sigstore.json,build.log}`,
+          '',
+        ].join('\n'),
+      );
+  });
 }

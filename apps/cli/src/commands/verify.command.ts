@@ -1,10 +1,9 @@
-import { readFile } from 'node:fs/promises';
-
 import { Command } from 'commander';
 
 import { isSha256Digest } from '@secure-build/common';
 import { parsePolicy, verifyProvenanceBundle } from '@secure-build/provenance';
 
+import { parseAsOf, readInputText } from '../input';
 import { CliError, ExitCode } from '../exit-codes';
 import { fetchBundle } from './service.commands';
 import { formatReport } from '../output/print-report';
@@ -39,11 +38,11 @@ export function verifyCommand(): Command {
       if (options.imageDigest !== undefined && !isSha256Digest(options.imageDigest)) {
         throw new CliError(`--image-digest must look like sha256:<64 lower-case hex>, got '${options.imageDigest}'`);
       }
-      const asOf = options.asOf === undefined ? undefined : parseTime(options.asOf);
-      const policy = parsePolicy(await readInput(options.policy, 'policy'), options.policy);
+      const asOf = options.asOf === undefined ? undefined : parseAsOf(options.asOf);
+      const policy = parsePolicy(await readInputText(options.policy, 'policy'), options.policy);
       const source = bundlePath ?? `build ${options.build} from ${options.server}`;
       const text = bundlePath
-        ? await readInput(bundlePath, 'bundle')
+        ? await readInputText(bundlePath, 'bundle')
         : await fetchBundle(options.server ?? '', options.build ?? '');
       let json: unknown;
       try {
@@ -55,22 +54,4 @@ export function verifyCommand(): Command {
       process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
       process.exitCode = report.verified ? ExitCode.Ok : ExitCode.Failed;
     });
-}
-
-async function readInput(path: string, what: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (error) {
-    throw new CliError(
-      `cannot read ${what} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
-  }
-}
-
-function parseTime(value: string): Date {
-  const date = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(value) || Number.isNaN(date.getTime())) {
-    throw new CliError(`--as-of must be an RFC 3339 time such as 2025-06-25T00:00:00Z, got '${value}'`);
-  }
-  return date;
 }

@@ -1,5 +1,6 @@
 /** Pipeline stages, in order; names are shown to users and recorded as timings. */
-export type BuildStage = 'source' | 'verify' | 'recipe' | 'build' | 'image' | 'rebuild' | 'provenance';
+export type BuildStage =
+  'source' | 'verify' | 'recipe' | 'base' | 'build' | 'image' | 'rebuild' | 'provenance' | 'publish';
 
 /** Progress reported while a build runs. */
 export type BuildEvent =

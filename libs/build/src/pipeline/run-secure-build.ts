@@ -35,6 +35,9 @@ import { BuildError } from './build-error';
 import { BuildEvent, BuildStage } from './build-events';
 import { BuildLog } from './build-log';
 import { BuilderIdentity } from './builder-identity';
+import { resolveBaseImage, ResolvedBaseImage, shareBaseBlobs } from './base-image';
+import { parsePushTarget, publishImage, PublishedImage } from '../publish/publish-image';
+import type { RegistryAccess } from '../publish/registry-access';
 
 /**
  * Limits for each sandboxed build unless the caller sets its own: generous for real toolchains,
@@ -76,6 +79,10 @@ export interface SecureBuildRequest {
   identity: BuilderIdentity;
   builderVersion: Record<string, string>;
   invocationId?: string;
+  /** how to reach registries: base images are pulled and `push` targets pushed through it */
+  registries?: RegistryAccess;
+  /** `host[:port]/repo[:tag]`: push the image, then attach the bundle to it, after signing */
+  push?: string;
   /** parent for temporary work directories (default: the OS temp dir) */
   workRoot?: string;
   onEvent?: (event: BuildEvent) => void;
@@ -90,6 +97,8 @@ export interface SecureBuildResult {
   commit: string;
   provenance: SignedProvenance;
   reproducible: boolean | 'not-checked';
+  /** set when `push` was given */
+  published?: PublishedImage;
   stageDurationsMs: Partial<Record<BuildStage, number>>;
 }
 
@@ -108,6 +117,10 @@ export async function runSecureBuild(request: SecureBuildRequest): Promise<Secur
   const ref = request.ref === undefined ? undefined : parseGitRef(request.ref);
   const sandboxMode = request.sandbox ?? 'bubblewrap';
   const limits = request.limits ?? DEFAULT_BUILD_LIMITS;
+  const pushTarget = request.push === undefined ? undefined : parsePushTarget(request.push);
+  if (pushTarget && !request.registries) {
+    throw new BuildError('INVALID_OPTIONS', 'push needs registry access (registries) to be configured');
+  }
   const outDir = resolve(request.outDir);
   await prepareOutDir(outDir);
 
@@ -159,12 +172,16 @@ export async function runSecureBuild(request: SecureBuildRequest): Promise<Secur
       return { refVerified, signature };
     });
     const recipe = await stage('recipe', recipePath, () => loadRecipe(source.dir, recipePath));
-    if (recipe.image.base !== 'scratch') {
-      throw new BuildError(
-        'BASE_IMAGE_UNSUPPORTED',
-        `image.base '${recipe.image.base}': pulling base images from a registry is not supported yet; use 'base: scratch'`,
-      );
-    }
+    const base =
+      recipe.image.base === 'scratch'
+        ? undefined
+        : await stage('base', recipe.image.base, async () => {
+            const resolved = await resolveBaseImage(recipe.image.base, request.registries, join(work, 'base'));
+            log.line(
+              `base image ${resolved.reference}: manifest ${resolved.manifestDigest}, ${resolved.layers.length} layer(s)`,
+            );
+            return resolved;
+          });
     const recipeSha256 = sha256Hex(await readFile(join(source.dir, recipePath)));
 
     const plan: BuildPlan = { source, recipe, mode: sandboxMode, limits, signal: request.signal };
@@ -174,7 +191,7 @@ export async function runSecureBuild(request: SecureBuildRequest): Promise<Secur
     const pendingRebuild = rebuildLog
       ? (async () => {
           const second = await buildOnce(plan, join(work, 'build-2'), '/rebuild/work/src', rebuildLog);
-          return packImage(second.treeDir, recipe, source, request.imageName, join(work, 'rebuild-oci'));
+          return packImage(second.treeDir, recipe, source, request.imageName, join(work, 'rebuild-oci'), base);
         })()
       : undefined;
     pendingRebuild?.catch(() => undefined); // awaited below; never left unhandled
@@ -186,7 +203,7 @@ export async function runSecureBuild(request: SecureBuildRequest): Promise<Secur
         buildOnce(plan, join(work, 'build-1'), '/build/src', log),
       );
       image = await stage('image', 'deterministic OCI layout', () =>
-        packImage(first.treeDir, recipe, source, request.imageName, join(outDir, OUTPUT_FILES.layout)),
+        packImage(first.treeDir, recipe, source, request.imageName, join(outDir, OUTPUT_FILES.layout), base),
       );
     } catch (error) {
       await pendingRebuild?.catch(() => undefined); // let it finish before the work dir goes away
@@ -236,6 +253,9 @@ export async function runSecureBuild(request: SecureBuildRequest): Promise<Secur
             diffIds: image.diffIds,
             compressor: image.compressor,
             base: recipe.image.base,
+            ...(base
+              ? { baseImage: { manifestDigest: base.manifestDigest, diffIds: base.layers.map((l) => l.diffId) } }
+              : {}),
           },
           sandbox: first.sandbox,
           rebuild,
@@ -260,9 +280,23 @@ export async function runSecureBuild(request: SecureBuildRequest): Promise<Secur
       },
     );
 
+    const published =
+      pushTarget && request.registries
+        ? await stage('publish', request.push ?? '', () =>
+            publishImage({
+              registries: request.registries as RegistryAccess,
+              target: pushTarget,
+              layoutDir: join(outDir, OUTPUT_FILES.layout),
+              bundleJson: JSON.stringify(provenance.bundle),
+              onLog: (line) => emit({ type: 'log', chunk: `${line}\n` }),
+            }),
+          )
+        : undefined;
+
     return {
       outDir,
       manifestDigest: image.manifestDigest,
+      ...(published ? { published } : {}),
       diffIds: image.diffIds,
       commit: source.commit,
       provenance,
@@ -360,14 +394,17 @@ async function buildOnce(plan: BuildPlan, workDir: string, mountPath: string, lo
   });
 }
 
-function packImage(
+async function packImage(
   treeDir: string,
   recipe: Recipe,
   source: SourceCheckout,
   imageName: string | undefined,
   layoutDir: string,
+  base: ResolvedBaseImage | undefined,
 ): Promise<ImageLayoutResult> {
+  if (base) await shareBaseBlobs(base, layoutDir);
   return writeImageLayout({
+    ...(base ? { baseLayers: base.layers, baseConfig: base.config } : {}),
     outDir: layoutDir,
     layers: recipe.build.outputs.map((o) => ({ from: join(treeDir, o.from), to: o.to })),
     sourceDateEpoch: source.commitTime,

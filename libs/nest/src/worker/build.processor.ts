@@ -9,6 +9,7 @@ import type { Store } from '@secure-build/store';
 
 import { APP_CONFIG, STORE } from '../injection-tokens';
 import { secureBuildVersion } from '@secure-build/common';
+import { registryAccessFromConfig } from './registry-access';
 import { WorkerIdentityService } from './worker-identity.service';
 
 /**
@@ -46,6 +47,7 @@ export class BuildProcessor extends WorkerHost implements OnApplicationBootstrap
         rebuild: this.config.rebuild,
         perBuildEvidence: this.config.perBuildEvidence,
         builderVersion: { 'secure-build': secureBuildVersion() },
+        registries: registryAccessFromConfig(this.config),
       },
       this.metrics,
     );

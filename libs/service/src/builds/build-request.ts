@@ -1,14 +1,11 @@
 import { z } from 'zod';
 
+import { IMAGE_NAME_RULE, isPushableImageName } from './image-name';
 import { canonicalJson, describeSchemaIssue, isDomainError, sha256Hex } from '@secure-build/common';
 import { parseRecipePath } from '@secure-build/build';
 import { parseCommitSha, parseGitRef, parseRepositoryUrl } from '@secure-build/source';
 
 import { invalidField } from '../service.error';
-
-// OCI reference: [host[:port]/]path[:tag], lower-case path components (distribution reference grammar).
-const IMAGE_NAME =
-  /^(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*(?::[0-9]{1,5})?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/;
 
 /** JSON body of POST /v1/builds. */
 export const submitBuildBodySchema = z
@@ -60,8 +57,8 @@ export function parseBuildRequest(body: unknown, options: { allowLocalRepos: boo
   const commit = field('commit', () => parseCommitSha(raw.commit));
   const ref = raw.ref === undefined ? undefined : field('ref', () => parseGitRef(raw.ref as string));
   const recipePath = field('recipePath', () => parseRecipePath(raw.recipePath ?? 'securebuild.yaml'));
-  if (raw.imageName !== undefined && !IMAGE_NAME.test(raw.imageName)) {
-    throw invalidField('imageName', 'must be an image reference like registry.example.com/org/app[:tag]');
+  if (raw.imageName !== undefined && !isPushableImageName(raw.imageName)) {
+    throw invalidField('imageName', IMAGE_NAME_RULE);
   }
   const normalized = { repository, commit, ref, recipePath, imageName: raw.imageName };
   return { ...normalized, requestHash: sha256Hex(canonicalJson(normalized)) };

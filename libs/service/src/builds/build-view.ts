@@ -14,6 +14,8 @@ export interface BuildView {
   startedAt: string | null;
   finishedAt: string | null;
   manifestDigest: string | null;
+  /** where the image was pushed (by digest) and the provenance artifact attached to it */
+  published: { reference: string; attestationDigest: string | null } | null;
   failure: { code: string; reason: string } | null;
   stages: { stage: string; attempt: number; startedAt: string; durationMs: number | null }[];
   links: { self: string; logs: string; provenance: string; cancel: string };
@@ -35,6 +37,9 @@ export function toBuildView(build: BuildRecord, publicUrl: string, events: Stage
     startedAt: build.startedAt?.toISOString() ?? null,
     finishedAt: build.finishedAt?.toISOString() ?? null,
     manifestDigest: build.manifestDigest ?? null,
+    published: build.publishedReference
+      ? { reference: build.publishedReference, attestationDigest: build.attestationDigest ?? null }
+      : null,
     failure: build.failureCode ? { code: build.failureCode, reason: build.failureReason ?? '' } : null,
     stages: stageTimings(events),
     links: { self, logs: `${self}/logs`, provenance: `${self}/provenance`, cancel: `${self}/cancel` },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 
+import { IMAGE_NAME_RULE, isPushableImageName } from '../builds/image-name';
 import { parseRecipePath } from '@secure-build/build';
 import { describeSchemaIssue, hasControlCharacter, isDomainError } from '@secure-build/common';
 import { parseGitRef, parseRepositoryUrl } from '@secure-build/source';
@@ -7,9 +8,6 @@ import { parseGitRef, parseRepositoryUrl } from '@secure-build/source';
 import { invalidField } from '../service.error';
 
 const WEBHOOK_PROVIDERS = ['github', 'gitlab', 'gitea', 'forgejo'] as const;
-const IMAGE_NAME =
-  /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]{1,5})?(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)+(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/;
-
 /** Project names: also what a URL path must look like before it is looked up in the store. */
 const PROJECT_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
 
@@ -57,10 +55,7 @@ const projectFields = {
     .min(1, 'list at least one ref (exact, or a prefix ending in *)')
     .max(100),
   recipePath: z.string().min(1).max(1024),
-  imageName: z
-    .string()
-    .regex(IMAGE_NAME, 'must be an image reference like registry.example.com/org/app[:tag]')
-    .nullable(),
+  imageName: z.string().refine(isPushableImageName, IMAGE_NAME_RULE).nullable(),
   webhook: z
     .object({
       provider: z.enum(WEBHOOK_PROVIDERS),

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 
-import { BuilderIdentity, BuildEvent, runSecureBuild } from '@secure-build/build';
+import { BuilderIdentity, BuildEvent, RegistryAccess, runSecureBuild } from '@secure-build/build';
 import { isDomainError } from '@secure-build/common';
 import type { RunBuildPayload } from '@secure-build/queue';
 import type { SignaturePolicy } from '@secure-build/source';
@@ -28,6 +28,15 @@ const TERMINAL_CODES = new Set([
   'PATH_CONFLICT',
   'UNSUPPORTED_FILE_TYPE',
   'BASE_IMAGE_UNSUPPORTED',
+  'BASE_IMAGE_INVALID',
+  'PUSH_REFERENCE_INVALID',
+  'REFERENCE_INVALID',
+  'REGISTRY_AUTH_FAILED',
+  'REGISTRY_DENIED',
+  'MANIFEST_UNKNOWN',
+  'MANIFEST_INVALID',
+  'PLATFORM_NOT_FOUND',
+  'DIGEST_MISMATCH',
   'SUBMODULE_INVALID',
   'COMMIT_MISMATCH',
   'JOB_MISMATCH',
@@ -70,6 +79,8 @@ export interface BuildRunnerOptions {
   rebuild: boolean;
   perBuildEvidence?: boolean;
   builderVersion: Record<string, string>;
+  /** registry access: a build naming `imageName` is pushed with its provenance attached */
+  registries?: RegistryAccess;
   /** how often a running build checks whether it was cancelled */
   cancelPollMs?: number;
 }
@@ -124,6 +135,8 @@ export class BuildRunner {
         ref: build.ref ?? undefined,
         recipePath: build.recipePath,
         imageName: build.imageName ?? undefined,
+        registries: this.options.registries,
+        ...(build.imageName && this.options.registries ? { push: build.imageName } : {}),
         // Validated again by the source lib before use: the store is not trusted blindly either.
         signaturePolicy: (build.signaturePolicy ?? undefined) as SignaturePolicy | undefined,
         outDir,
@@ -150,6 +163,14 @@ export class BuildRunner {
         bundleJson: JSON.stringify(result.provenance.bundle),
         mediaType: 'application/vnd.dev.sigstore.bundle.v0.3+json',
         signingKeySha256: this.identity.key.spkiSha256,
+        ...(result.published
+          ? {
+              published: {
+                reference: result.published.reference,
+                attestationDigest: result.published.attestation.digest,
+              },
+            }
+          : {}),
         subjects: statement.subject.flatMap((s) =>
           Object.entries(s.digest).map(([algorithm, digest]) => ({ algorithm, digest, name: s.name })),
         ),

@@ -4,7 +4,8 @@ import type { BuildRecord, BuildStatus, StageEvent } from './build.type';
 /** Column list selected for BuildRecord (keeps SELECT and RETURNING in sync). */
 export const BUILD_COLUMNS = `id, status, repository, commit_sha, ref, recipe_path, image_name, created_by,
   idempotency_key, request_hash, attempts, worker_id, manifest_digest, failure_code, failure_reason,
-  project_id, signature_policy, created_at, started_at, finished_at, updated_at`;
+  project_id, signature_policy, published_reference, attestation_digest, created_at, started_at, finished_at,
+  updated_at`;
 
 /** Maps a builds row to a BuildRecord. */
 export function toBuildRecord(row: Record<string, unknown>): BuildRecord {
@@ -26,6 +27,8 @@ export function toBuildRecord(row: Record<string, unknown>): BuildRecord {
     failureReason: nullableString(row.failure_reason),
     projectId: nullableString(row.project_id),
     signaturePolicy: row.signature_policy ?? null,
+    publishedReference: nullableString(row.published_reference),
+    attestationDigest: nullableString(row.attestation_digest),
     createdAt: toDate(row.created_at),
     startedAt: toDateOrNull(row.started_at),
     finishedAt: toDateOrNull(row.finished_at),

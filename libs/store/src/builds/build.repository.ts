@@ -200,9 +200,9 @@ export class SqlBuildRepository implements BuildRepository {
       await tx.query(
         `UPDATE builds
          SET status = 'succeeded', manifest_digest = $2, finished_at = now(), updated_at = now(),
-             failure_code = NULL, failure_reason = NULL
+             failure_code = NULL, failure_reason = NULL, published_reference = $3, attestation_digest = $4
          WHERE id = $1`,
-        [id, input.manifestDigest],
+        [id, input.manifestDigest, input.published?.reference ?? null, input.published?.attestationDigest ?? null],
       );
       return 'completed';
     });

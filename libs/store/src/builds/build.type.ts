@@ -27,6 +27,10 @@ export interface BuildRecord {
   projectId: string | null;
   /** Signature policy the worker enforces on the commit (snapshot taken when the build was accepted). */
   signaturePolicy: unknown;
+  /** `host/repo@sha256:…` the image was pushed to, when the build named an image */
+  publishedReference: string | null;
+  /** digest of the provenance artifact manifest attached to the pushed image */
+  attestationDigest: string | null;
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;
@@ -102,6 +106,8 @@ export interface CompleteBuildInput {
   mediaType: string;
   signingKeySha256: string;
   subjects: BundleSubject[];
+  /** set when the image was pushed and the bundle attached to it */
+  published?: { reference: string; attestationDigest: string };
 }
 
 /** Outcome of BuildRepository.complete. */

@@ -3,6 +3,7 @@ import { migration002Projects } from './002-projects';
 import { migration003BuilderAssessment } from './003-builder-assessment';
 import { migration004DeliveryPerProject } from './004-delivery-per-project';
 import { migration005SeRequests } from './005-se-requests';
+import { migration006PublishedImages } from './006-published-images';
 import type { Migration } from './migration';
 
 /** Every migration in version order; append only. */
@@ -12,4 +13,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration003BuilderAssessment,
   migration004DeliveryPerProject,
   migration005SeRequests,
+  migration006PublishedImages,
 ];
