@@ -336,6 +336,92 @@ describe('publishing images and the deployer gate (a real docker-registry on 127
     expect(existsSync(join(unpacked, 'rootfs/srv/bin/server'))).toBe(true);
   }, 120_000);
 
+  it('rebuild <bundle>: an independent rebuild reproduces the digest and signs an attestation linking both', async () => {
+    const out = join(work, 'rebuilt');
+    const run = await runCli([
+      'rebuild',
+      join(work, 'out/provenance.sigstore.json'),
+      '--out',
+      out,
+      '--allow-local-repo',
+      '--plain-http',
+      '--quiet',
+      '--json',
+    ]);
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as { reproduced: boolean; manifestDigest: string; attestationPath: string };
+    expect(result).toMatchObject({ reproduced: true, manifestDigest: built.manifestDigest });
+    const attestation = JSON.parse(readFileSync(result.attestationPath, 'utf8')) as {
+      dsseEnvelope: { payload: string };
+    };
+    const statement = JSON.parse(Buffer.from(attestation.dsseEnvelope.payload, 'base64').toString('utf8')) as {
+      subject: { digest: { sha256: string } }[];
+      predicateType: string;
+      predicate: {
+        reproduced: boolean;
+        original: { bundle: { sha256: string } };
+        rebuild: { bundle: { sha256: string } };
+      };
+    };
+    expect(statement.predicateType).toBe('https://securebuild.dev/rebuild/v1');
+    expect(statement.subject[0].digest.sha256).toBe(built.manifestDigest.slice(7));
+    expect(statement.predicate.reproduced).toBe(true);
+    expect(`sha256:${statement.predicate.original.bundle.sha256}`).toBe(
+      sha256(readFileSync(join(work, 'out/provenance.sigstore.json'))),
+    );
+    expect(`sha256:${statement.predicate.rebuild.bundle.sha256}`).toBe(
+      sha256(JSON.stringify(JSON.parse(readFileSync(join(out, 'provenance.sigstore.json'), 'utf8')))),
+    );
+  }, 120_000);
+
+  it('rebuild of a non-reproducible build exits 1 and lists the differing files', async () => {
+    const flaky = createFixtureRepo(undefined, {
+      'build.sh': `${readFileSync(join(repo.dir, 'build.sh'), 'utf8')}\nhead -c 16 /dev/urandom | od -An -tx1 > dist/nonce\n`,
+    });
+    cleanup.add('flaky', () => rmSync(flaky.dir, { recursive: true, force: true }));
+    const first = await runCli([
+      'build',
+      '--local',
+      '--repo',
+      flaky.dir,
+      '--commit',
+      flaky.commits[1],
+      '--allow-local-repo',
+      '--out',
+      join(work, 'flaky'),
+      '--push',
+      `${registry.host}/wallet/flaky`,
+      '--plain-http',
+      '--quiet',
+      '--no-rebuild',
+    ]);
+    expect(first.code, first.stderr).toBe(0);
+    const run = await runCli([
+      'rebuild',
+      join(work, 'flaky/provenance.sigstore.json'),
+      '--out',
+      join(work, 'flaky-rebuilt'),
+      '--allow-local-repo',
+      '--plain-http',
+      '--quiet',
+    ]);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stdout).toContain('DIFFERENT');
+    expect(run.stdout).toMatch(/differs: \/app\/nonce/);
+    expect(existsSync(join(work, 'flaky-rebuilt/rebuild.sigstore.json'))).toBe(true);
+  }, 120_000);
+
+  it('rebuild refuses what is not a bundle, and a build id without --server (exit 2)', async () => {
+    const notBundle = join(work, 'not-a-bundle.json');
+    writeFileSync(notBundle, '{"hello": 1}');
+    const bad = await runCli(['rebuild', notBundle, '--out', join(work, 'r1')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('not a provenance bundle');
+    const id = await runCli(['rebuild', '7c9e6679-7425-40de-944b-e07fc1f90ae7', '--out', join(work, 'r2')]);
+    expect(id.code).toBe(2);
+    expect(id.stderr).toContain('add --server');
+  });
+
   it('refuses a base image given by tag before building anything', async () => {
     const tagged = createFixtureRepo(undefined, {
       'securebuild.yaml': readFileSync(join(repo.dir, 'securebuild.yaml'), 'utf8').replace(
@@ -411,5 +497,23 @@ describe('the service pushes a build that names imageName; the wallet operator g
     expect(snippet.code, snippet.stderr).toBe(0);
     expect(snippet.stdout).toContain(reference);
     expect(snippet.stdout).toContain(`securebuild.dev/build-id`);
+
+    // The auditor's independent rebuild, by build id, on another builder (this CLI).
+    const rebuilt = await runCli(
+      [
+        'rebuild',
+        accepted.body.id,
+        '--server',
+        service.url,
+        '--out',
+        join(work, 'rebuilt'),
+        '--allow-local-repo',
+        '--plain-http',
+        '--quiet',
+      ],
+      { SECURE_BUILD_TOKEN: writer },
+    );
+    expect(rebuilt.code, rebuilt.stderr).toBe(0);
+    expect(rebuilt.stdout).toContain('REPRODUCED');
   }, 180_000);
 });

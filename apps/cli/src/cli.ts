@@ -5,6 +5,7 @@ import { isDomainError } from '@secure-build/common';
 import { attestationCommand } from './commands/attestation.command';
 import { buildCommand } from './commands/build.command';
 import { deploySnippetCommand, verifyImageCommand } from './commands/image.commands';
+import { rebuildCommand } from './commands/rebuild.command';
 import { logsCommand, provenanceCommand, statusCommand, submitCommand } from './commands/service.commands';
 import { verifyCommand } from './commands/verify.command';
 import { CliError, ExitCode } from './exit-codes';
@@ -49,6 +50,7 @@ export function createProgram(): Command {
     verifyCommand(),
     verifyImageCommand(),
     deploySnippetCommand(),
+    rebuildCommand(),
     attestationCommand(),
     submitCommand(),
     statusCommand(),

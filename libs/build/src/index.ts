@@ -13,3 +13,8 @@ export { parsePushTarget, publishImage } from './publish/publish-image';
 export type { PublishedImage } from './publish/publish-image';
 export { parseRegistryAuthFile, RegistryAccess } from './publish/registry-access';
 export type { RegistryAccessOptions } from './publish/registry-access';
+export { REBUILD_PREDICATE_TYPE } from './rebuild/rebuild-attestation';
+export { rebuildParametersOf } from './rebuild/rebuild-parameters';
+export type { RebuildParameters } from './rebuild/rebuild-parameters';
+export { REBUILD_ATTESTATION_FILE, runIndependentRebuild } from './rebuild/run-rebuild';
+export type { IndependentRebuildRequest, IndependentRebuildResult } from './rebuild/run-rebuild';

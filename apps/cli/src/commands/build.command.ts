@@ -78,7 +78,8 @@ export function buildCommand(): Command {
       commit: options.commit,
       ref: options.ref,
       recipePath: options.recipe,
-      imageName: options.imageName,
+      // A pushed image is named by its push target, so a later `rebuild` can find and diff it.
+      imageName: options.imageName ?? options.push,
       outDir: options.out,
       allowLocalRepo: options.allowLocalRepo ?? false,
       rebuild: options.rebuild,
