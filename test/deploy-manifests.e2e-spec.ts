@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 
 // libs/config exports loadConfig only; the schema's keys are the names it reads.
-import { envSchema } from '../libs/config/src/config.schema';
+import { envSchema } from '@secure-build/config';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed YAML, navigated freely; each use is asserted
 type Obj = Record<string, any>;
