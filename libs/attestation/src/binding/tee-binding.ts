@@ -49,6 +49,26 @@ export function computeTeeBinding(input: TeeBindingInput): Buffer {
   if (input.workerRef !== undefined && (typeof input.workerRef !== 'string' || input.workerRef.length === 0)) {
     throw new AttestationInputError('tee binding: workerRef must be a non-empty string when given');
   }
+  const key = [
+    input.purpose,
+    input.signingKeySpkiDer.toString('base64'),
+    input.nonce?.toString('base64') ?? '',
+    input.provenanceDigest ?? '',
+    input.workerRef ?? '',
+  ].join('\u0000');
+  let binding = recentBindings.get(key);
+  if (binding === undefined) {
+    binding = hashBinding(input);
+    recentBindings.set(key, binding);
+    if (recentBindings.size > 256) recentBindings.delete(recentBindings.keys().next().value as string);
+  }
+  return Buffer.from(binding); // a copy: callers may keep or change theirs
+}
+
+// Verifiers recompute the same few workers' bindings for every bundle: a pure function of its inputs.
+const recentBindings = new Map<string, Buffer>();
+
+function hashBinding(input: TeeBindingInput): Buffer {
   const claims = canonicalJson({
     purpose: input.purpose,
     signingKey: createHash('sha256').update(input.signingKeySpkiDer).digest('base64url'),

@@ -25,6 +25,17 @@ describe(BoundedCache.name, () => {
     expect([cache.get('a'), cache.get('c'), cache.size]).toEqual([1, 3, 2]);
   });
 
+  it('never confuses long keys that share length, head and tail', () => {
+    const cache = new BoundedCache<string>(4);
+    const a = `${'h'.repeat(200)}A${'t'.repeat(200)}`;
+    const b = `${'h'.repeat(200)}B${'t'.repeat(200)}`;
+    cache.set(a, 'a');
+    expect(cache.get(b)).toBeUndefined();
+    cache.set(b, 'b');
+    expect([cache.get(a), cache.get(b)]).toEqual([undefined, 'b']);
+    expect(cache.get(`${b}`.slice(0))).toBe('b');
+  });
+
   it('does not cache errors', () => {
     const cache = new BoundedCache<number>(2);
     const compute = vi.fn(() => {

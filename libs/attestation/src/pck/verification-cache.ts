@@ -6,24 +6,28 @@ import { createHash } from 'node:crypto';
  * of the exact input bytes: a hit can only return what parsing those same bytes would return.
  */
 export class BoundedCache<V> {
-  private readonly entries = new Map<string, V>();
+  // Keys are often KiB-long texts (PEM chains, collateral JSON) that arrive as fresh strings on
+  // every call; hashing all of them costs more than the lookup saves. Entries are indexed by length,
+  // head and tail instead, and a hit must still equal the whole key (a cheap memcmp).
+  private readonly entries = new Map<string, { key: string; value: V }>();
 
   constructor(readonly maxEntries: number) {}
 
   /** The cached value, refreshed as most recently used. */
   get(key: string): V | undefined {
-    const value = this.entries.get(key);
-    if (value !== undefined) {
-      this.entries.delete(key);
-      this.entries.set(key, value);
-    }
-    return value;
+    const slot = indexOf(key);
+    const entry = this.entries.get(slot);
+    if (entry === undefined || entry.key !== key) return undefined;
+    this.entries.delete(slot);
+    this.entries.set(slot, entry);
+    return entry.value;
   }
 
   /** Stores a value, evicting the least recently used entry beyond `maxEntries`. */
   set(key: string, value: V): void {
-    this.entries.delete(key);
-    this.entries.set(key, value);
+    const slot = indexOf(key);
+    this.entries.delete(slot);
+    this.entries.set(slot, { key, value });
     if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
   }
 
@@ -43,6 +47,13 @@ export class BoundedCache<V> {
   clear(): void {
     this.entries.clear();
   }
+}
+
+const SHORT_KEY = 256;
+const SAMPLE = 96;
+
+function indexOf(key: string): string {
+  return key.length <= SHORT_KEY ? key : `${key.length}\u0000${key.slice(0, SAMPLE)}\u0000${key.slice(-SAMPLE)}`;
 }
 
 /**

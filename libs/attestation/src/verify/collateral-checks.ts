@@ -33,8 +33,10 @@ export interface CollateralCrls {
   readonly pckIssuerChain: ParsedCertificate[];
 }
 
+const HEX = /^[0-9a-fA-F]*$/;
+
 function hexBytes(value: unknown, length: number, what: string): Buffer {
-  if (typeof value !== 'string' || !new RegExp(`^[0-9a-fA-F]{${length * 2}}$`).test(value)) {
+  if (typeof value !== 'string' || value.length !== length * 2 || !HEX.test(value)) {
     throw new Error(`${what}: expected ${length} bytes of hex`);
   }
   return Buffer.from(value, 'hex');

@@ -34,12 +34,25 @@ export function checkQeReportSignature(quote: TdxQuote, pck: PckEvidence): void 
 /** Check `qe.report.attestation-key-hash`: QE REPORTDATA = SHA-256(attestation key ‖ QE auth data) ‖ 0^32. */
 export function checkAttestationKeyHash(quote: TdxQuote): void {
   const data = certData(quote);
-  const expected = createHash('sha256').update(quote.signatureData.attestationKey).update(data.qeAuthData).digest();
+  const expected = attestationKeyHashOf(quote, data.qeAuthData);
   const reportData = data.qeReport.reportData;
   if (!timingSafeEqual(reportData.subarray(0, 32), expected)) {
     throw new Error('QE REPORTDATA[0..32] is not SHA-256(attestation key ‖ QE auth data)');
   }
   if (reportData.subarray(32).some((byte) => byte !== 0)) throw new Error('QE REPORTDATA[32..64] is not zero');
+}
+
+// SHA-256(attestation key ‖ QE auth data) is a pure function of the quote's bytes; parsed quotes
+// are cached by those bytes, so it is computed once per distinct quote.
+const attestationKeyHashes = new WeakMap<TdxQuote, Buffer>();
+
+function attestationKeyHashOf(quote: TdxQuote, qeAuthData: Buffer): Buffer {
+  let hash = attestationKeyHashes.get(quote);
+  if (hash === undefined) {
+    hash = createHash('sha256').update(quote.signatureData.attestationKey).update(qeAuthData).digest();
+    attestationKeyHashes.set(quote, hash);
+  }
+  return hash;
 }
 
 function masked(value: Buffer, mask: Buffer): Buffer {
