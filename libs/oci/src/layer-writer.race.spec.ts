@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,12 +13,21 @@ vi.mock('./layer-plan', async (importOriginal) => ({
   planLayer: async () => stalePlan.entries,
 }));
 
+// Simulates a file truncated after its size was checked: reads hit EOF early while `truncated` is set.
+const reads = vi.hoisted(() => ({ truncated: false }));
+vi.mock('node:fs', async (importOriginal) => {
+  const fs = await importOriginal<typeof import('node:fs')>();
+  const readSync = (...args: Parameters<typeof fs.readSync>): number => (reads.truncated ? 0 : fs.readSync(...args));
+  return { ...fs, default: { ...fs, readSync }, readSync };
+});
+
 let root = '';
 
 beforeAll(async () => {
   root = await mkdtemp(join(tmpdir(), 'oci-race-'));
   await writeFile(join(root, 'file.txt'), 'abc');
   await symlink('/etc/hostname', join(root, 'swapped'));
+  execFileSync('mkfifo', [join(root, 'fifo')]);
 });
 
 afterAll(async () => {
@@ -43,5 +53,27 @@ describe('writeLayer with a tree that changes while packing', () => {
       code: 'SOURCE_CHANGED',
       message: expect.stringMatching(/cannot be opened as a regular file/),
     });
+  });
+
+  it('refuses a file that was replaced by a fifo without blocking on it', async () => {
+    stalePlan.entries = [{ path: 'fifo', type: 'file', mode: 0o644, hostPath: join(root, 'fifo'), size: 3 }];
+    await expect(
+      writeLayer({ entries: [], sourceDateEpoch: 1, blobsDir: join(root, 'blobs-fifo') }),
+    ).rejects.toMatchObject({ code: 'SOURCE_CHANGED', message: expect.stringMatching(/changed while packing/) });
+  });
+
+  it('refuses a file that shrank while it was read and removes the temporary blob', async () => {
+    stalePlan.entries = [{ path: 'file.txt', type: 'file', mode: 0o644, hostPath: join(root, 'file.txt'), size: 3 }];
+    const blobsDir = join(root, 'blobs-shrink');
+    reads.truncated = true;
+    try {
+      await expect(writeLayer({ entries: [], sourceDateEpoch: 1, blobsDir })).rejects.toMatchObject({
+        code: 'SOURCE_CHANGED',
+        message: expect.stringMatching(/shrank while packing \(3 → 0 bytes\)/),
+      });
+    } finally {
+      reads.truncated = false;
+    }
+    expect((await readdir(blobsDir)).filter((name) => name.startsWith('.tmp-'))).toEqual([]);
   });
 });
