@@ -10,7 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { writeImageLayout } from '@secure-build/oci';
 import { attachArtifact, MEDIA_TYPE_SIGSTORE_BUNDLE, pushImageLayout, RegistryClient } from '@secure-build/registry';
 
-import { runCli } from './support/cli';
+import { localBuildArgs, runCli } from './support/cli';
 import { createFixtureRepo, FixtureRepo } from './support/git-fixture';
 import { startTestRegistry, TestRegistry } from './support/registry';
 import { Cleanup, createToken, writePolicy } from './support/service-fixture';
@@ -53,22 +53,18 @@ describe('publishing images and the deployer gate (a real docker-registry on 127
     cleanup.add('work', () => rmSync(work, { recursive: true, force: true }));
     policy = writePolicy(work, `file://${repo.dir}`);
 
-    const run = await runCli([
-      'build',
-      '--local',
-      '--repo',
-      repo.dir,
-      '--commit',
-      repo.commits[0],
-      '--allow-local-repo',
-      '--out',
-      join(work, 'out'),
-      '--push',
-      `${registry.host}/wallet/signer:1.0`,
-      '--plain-http',
-      '--quiet',
-      '--json',
-    ]);
+    const run = await runCli(
+      localBuildArgs(
+        repo.dir,
+        repo.commits[0],
+        join(work, 'out'),
+        '--push',
+        `${registry.host}/wallet/signer:1.0`,
+        '--plain-http',
+        '--quiet',
+        '--json',
+      ),
+    );
     expect(run.code, run.stderr).toBe(0);
     built = JSON.parse(run.stdout) as BuildSummary;
   }, 180_000);
@@ -256,19 +252,7 @@ describe('publishing images and the deployer gate (a real docker-registry on 127
     ]);
     expect(target.code).toBe(2);
     expect(target.stderr).toContain('--target must be hpvs or coco');
-    const push = await runCli([
-      'build',
-      '--local',
-      '--repo',
-      repo.dir,
-      '--commit',
-      repo.commits[0],
-      '--allow-local-repo',
-      '--out',
-      join(work, 'x'),
-      '--push',
-      'wallet:latest',
-    ]);
+    const push = await runCli(localBuildArgs(repo.dir, repo.commits[0], join(work, 'x'), '--push', 'wallet:latest'));
     expect(push.code).toBe(2);
     expect(push.stderr).toMatch(/push target 'wallet:latest'/);
   });
@@ -282,23 +266,19 @@ describe('publishing images and the deployer gate (a real docker-registry on 127
     });
     cleanup.add('derived', () => rmSync(derived.dir, { recursive: true, force: true }));
     const out = join(work, 'derived');
-    const run = await runCli([
-      'build',
-      '--local',
-      '--repo',
-      derived.dir,
-      '--commit',
-      derived.commits[1],
-      '--allow-local-repo',
-      '--out',
-      out,
-      '--push',
-      `${registry.host}/wallet/derived`,
-      '--plain-http',
-      '--quiet',
-      '--json',
-      '--no-rebuild',
-    ]);
+    const run = await runCli(
+      localBuildArgs(
+        derived.dir,
+        derived.commits[1],
+        out,
+        '--push',
+        `${registry.host}/wallet/derived`,
+        '--plain-http',
+        '--quiet',
+        '--json',
+        '--no-rebuild',
+      ),
+    );
     expect(run.code, run.stderr).toBe(0);
     const summary = JSON.parse(run.stdout) as BuildSummary & { diffIds: string[] };
     const baseManifest = JSON.parse(
@@ -379,22 +359,18 @@ describe('publishing images and the deployer gate (a real docker-registry on 127
       'build.sh': `${readFileSync(join(repo.dir, 'build.sh'), 'utf8')}\nhead -c 16 /dev/urandom | od -An -tx1 > dist/nonce\n`,
     });
     cleanup.add('flaky', () => rmSync(flaky.dir, { recursive: true, force: true }));
-    const first = await runCli([
-      'build',
-      '--local',
-      '--repo',
-      flaky.dir,
-      '--commit',
-      flaky.commits[1],
-      '--allow-local-repo',
-      '--out',
-      join(work, 'flaky'),
-      '--push',
-      `${registry.host}/wallet/flaky`,
-      '--plain-http',
-      '--quiet',
-      '--no-rebuild',
-    ]);
+    const first = await runCli(
+      localBuildArgs(
+        flaky.dir,
+        flaky.commits[1],
+        join(work, 'flaky'),
+        '--push',
+        `${registry.host}/wallet/flaky`,
+        '--plain-http',
+        '--quiet',
+        '--no-rebuild',
+      ),
+    );
     expect(first.code, first.stderr).toBe(0);
     const run = await runCli([
       'rebuild',
@@ -430,18 +406,7 @@ describe('publishing images and the deployer gate (a real docker-registry on 127
       ),
     });
     cleanup.add('tagged', () => rmSync(tagged.dir, { recursive: true, force: true }));
-    const run = await runCli([
-      'build',
-      '--local',
-      '--repo',
-      tagged.dir,
-      '--commit',
-      tagged.commits[1],
-      '--allow-local-repo',
-      '--out',
-      join(work, 'tagged'),
-      '--plain-http',
-    ]);
+    const run = await runCli(localBuildArgs(tagged.dir, tagged.commits[1], join(work, 'tagged'), '--plain-http'));
     expect(run.code).not.toBe(0);
     expect(run.stderr).toMatch(/image\.base.*tags are not pins/);
   });

@@ -27,3 +27,8 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
     child.on('close', (code) => done({ code, stdout, stderr }));
   });
 }
+
+/** Arguments of `secure-build build --local` for a local fixture repository, then `extra`. */
+export function localBuildArgs(repoDir: string, commit: string, outDir: string, ...extra: string[]): string[] {
+  return ['build', '--local', '--repo', repoDir, '--commit', commit, '--allow-local-repo', '--out', outDir, ...extra];
+}

@@ -1,4 +1,4 @@
-export { blobPath, verifyBlob } from './blob-store';
+export { blobPath, verifyBlob, writeFileAtomic } from './blob-store';
 export { BASE_LAYER_CREATED_BY, buildImageConfig, LAYER_CREATED_BY, ociArchitecture } from './image-config';
 export type { BuildImageConfigInput, ImageConfigInput } from './image-config';
 export { writeImageLayout } from './image-layout';

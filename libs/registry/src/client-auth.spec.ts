@@ -7,6 +7,7 @@ import { RegistryClient } from './client';
 import { RegistryError } from './registry-error';
 import { createFakeRegistry } from './testing/fake-registry';
 import { registryErrors, reply, startTestServer, type TestServer } from './testing/test-server';
+import { failure } from './testing/failure';
 
 const USER = { username: 'robot', password: 'Sup3r-Secret-Passw0rd' };
 const BASIC = `Basic ${Buffer.from(`${USER.username}:${USER.password}`).toString('base64')}`;
@@ -38,15 +39,6 @@ function client(credentials: { username: string; password: string } | null = USE
     retries: 1,
     retryBaseDelayMs: 1,
   });
-}
-
-async function failure(promise: Promise<unknown>): Promise<RegistryError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(RegistryError);
-  return error as RegistryError;
 }
 
 /** Asserts no secret of the test occurs in the error's message, details or cause chain. */

@@ -7,9 +7,9 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { RegistryClient, type RegistryClientOptions } from './client';
-import { RegistryError } from './registry-error';
 import { createFakeRegistry, type FakeRegistry, type FakeRegistryOptions } from './testing/fake-registry';
 import { registryErrors, reply, startTestServer, type TestServer } from './testing/test-server';
+import { failure } from './testing/failure';
 
 const sha256 = (bytes: Buffer): string => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 const CONTENT = Buffer.from('0123456789abcdefghijklmnopqrstuvwxyz'); // 36 bytes
@@ -44,15 +44,6 @@ function pieces(bytes: Buffer): Readable {
   const parts: Buffer[] = [];
   for (let i = 0; i < bytes.length; i += 7) parts.push(bytes.subarray(i, i + 7));
   return Readable.from(parts);
-}
-
-async function failure(promise: Promise<unknown>): Promise<RegistryError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(RegistryError);
-  return error as RegistryError;
 }
 
 const summary = () => server.requests.map((r) => `${r.method} ${r.path}`);

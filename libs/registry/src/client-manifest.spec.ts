@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { MAX_MANIFEST_BYTES, RegistryClient } from './client';
-import { RegistryError } from './registry-error';
 import { registryErrors, reply, startTestServer, type TestServer } from './testing/test-server';
+import { failure } from './testing/failure';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -24,15 +24,6 @@ afterAll(() => server.close());
 beforeEach(() => {
   server.requests.length = 0;
 });
-
-async function failure(promise: Promise<unknown>): Promise<RegistryError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(RegistryError);
-  return error as RegistryError;
-}
 
 describe('RegistryClient.getManifest', () => {
   it('returns bytes, media type and digest, sending the default Accept list', async () => {

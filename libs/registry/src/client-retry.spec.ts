@@ -3,9 +3,9 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { RegistryClient, type RegistryClientOptions } from './client';
-import { RegistryError } from './registry-error';
 import { registryErrors, reply, startTestServer, type TestServer } from './testing/test-server';
 import { parseRetryAfter, Transport } from './transport';
+import { failure } from './testing/failure';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const MANIFEST = Buffer.from('{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}');
@@ -32,15 +32,6 @@ beforeEach(() => {
 
 function client(options: Partial<RegistryClientOptions> = {}): RegistryClient {
   return new RegistryClient({ registry: registry.host, plainHttp: true, retryBaseDelayMs: 1, ...options });
-}
-
-async function failure(promise: Promise<unknown>): Promise<RegistryError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(RegistryError);
-  return error as RegistryError;
 }
 
 const serveManifest = (res: Parameters<TestServer['handle']>[1]) =>

@@ -10,9 +10,9 @@ import { writeImageLayout } from '@secure-build/oci';
 
 import { RegistryClient } from './client';
 import { pullImage, pushImageLayout } from './image-transfer';
-import { RegistryError } from './registry-error';
 import { createFakeRegistry, type FakeRegistry } from './testing/fake-registry';
 import { startTestServer, type TestServer } from './testing/test-server';
+import { failure } from './testing/failure';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -87,15 +87,6 @@ function storeIndex(entries: { digest: string; size: number; mediaType: string; 
     }),
   );
   return fake.putManifest('org/app', sha256(bytes), bytes, type);
-}
-
-async function failure(promise: Promise<unknown>): Promise<RegistryError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(RegistryError);
-  return error as RegistryError;
 }
 
 const fresh = () => mkdtemp(join(root, 'pull-'));

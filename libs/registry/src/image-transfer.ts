@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 import { sha256Digest } from '@secure-build/common';
 import {
   blobPath,
+  writeFileAtomic,
   ociArchitecture,
   readImageLayout,
   verifyBlob,
@@ -164,7 +164,7 @@ export async function pullImage(
 
   await mkdir(join(layoutDir, 'blobs', 'sha256'), { recursive: true });
   if (!(await isIntact(layoutDir, manifest.config))) {
-    await writeAtomic(blobPath(layoutDir, manifest.config.digest), configBytes);
+    await writeFileAtomic(blobPath(layoutDir, manifest.config.digest), join(layoutDir, 'blobs', 'sha256'), configBytes);
   }
   for (const layer of manifest.layers) {
     if (await isIntact(layoutDir, layer)) continue;
@@ -259,16 +259,5 @@ async function isIntact(layoutDir: string, descriptor: Descriptor): Promise<bool
     return true;
   } catch {
     return false;
-  }
-}
-
-async function writeAtomic(path: string, bytes: Buffer): Promise<void> {
-  const temp = join(dirname(path), `.config.${randomBytes(6).toString('hex')}.partial`);
-  try {
-    await writeFile(temp, bytes, { flag: 'wx', mode: 0o644 });
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
   }
 }

@@ -13,9 +13,9 @@ import {
   MEDIA_TYPE_EMPTY_JSON,
   MEDIA_TYPE_SIGSTORE_BUNDLE,
 } from './referrers';
-import { RegistryError } from './registry-error';
 import { createFakeRegistry, type FakeRegistry, type FakeRegistryOptions } from './testing/fake-registry';
 import { reply, startTestServer, type TestServer } from './testing/test-server';
+import { failure } from './testing/failure';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -58,15 +58,6 @@ function tagIndex(): { manifests: Descriptor[]; mediaType: string } {
   if (stored === undefined) throw new Error('no tag-schema index');
   expect(stored.mediaType).toBe(OCI_INDEX);
   return JSON.parse(stored.bytes.toString('utf8')) as { manifests: Descriptor[]; mediaType: string };
-}
-
-async function failure(promise: Promise<unknown>): Promise<RegistryError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(RegistryError);
-  return error as RegistryError;
 }
 
 describe('attachArtifact', () => {
