@@ -107,9 +107,12 @@ class FaultBed {
     await this.expectExactlyOneProvenance(id);
     for (const jobId of [jobIdOf(id), `duplicate-${id}`]) {
       const finished = await waitFor(`job ${jobId} to finish`, async () => {
-        const fresh = await this.queue.getJob(jobId);
-        const state = await fresh?.getState();
-        return state === 'completed' || state === 'failed' ? { fresh, state } : undefined;
+        // The state first: a job read before it finished would show no return value even once its
+        // state says completed. A finished job's fields no longer change, so read it after.
+        const state = await this.queue.getJobState(jobId);
+        return state === 'completed' || state === 'failed'
+          ? { fresh: await this.queue.getJob(jobId), state }
+          : undefined;
       });
       expect(finished.state, finished.fresh?.failedReason).toBe('completed');
       expect(['succeeded', 'skipped']).toContain(finished.fresh?.returnvalue);
