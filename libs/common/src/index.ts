@@ -1,3 +1,4 @@
+export { Batcher, type BatcherOptions } from './batcher';
 export { canonicalJson } from './canonical-json';
 export { isSha256Digest, sha256Digest, sha256Hex } from './digest';
 export { DomainError, isDomainError } from './domain-error';
