@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 
+import { Batcher } from '@secure-build/common';
 import { buildJobId, BuildJobName, RunBuildPayload, runBuildJobOptions } from '@secure-build/queue';
 
 /** Where a build's job is in Redis; `missing` means Redis lost it (restart, flush, eviction). */
@@ -22,13 +23,28 @@ export interface BuildQueue {
 
 /** BullMQ implementation of {@link BuildQueue}. */
 export class BullBuildQueue implements BuildQueue {
+  // Concurrent submissions share one MULTI (addBulk): one write and one round trip for many jobs.
+  private readonly adds = new Batcher<RunBuildPayload, void>(
+    async (payloads) => {
+      await this.queue.addBulk(
+        payloads.map((data) => ({
+          name: BuildJobName.Run,
+          data,
+          opts: runBuildJobOptions(data.buildId, this.attempts),
+        })),
+      );
+      return payloads.map(() => undefined);
+    },
+    { maxBatch: 256, maxInFlight: 1 },
+  );
+
   constructor(
     private readonly queue: Queue,
     private readonly attempts: number,
   ) {}
 
-  async enqueue(payload: RunBuildPayload): Promise<void> {
-    await this.queue.add(BuildJobName.Run, payload, runBuildJobOptions(payload.buildId, this.attempts));
+  enqueue(payload: RunBuildPayload): Promise<void> {
+    return this.adds.submit(payload);
   }
 
   async state(buildId: string): Promise<BuildJobState> {

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import type { SqlClient } from '../sql/sql-client';
 import { OPEN_TIMEOUT_MS, TEST_BACKENDS, type TestStore } from '../testing/test-database';
-import type { BuildRepository } from './build.repository';
+import { SqlBuildRepository, type BuildRepository } from './build.repository';
 import type { CompleteBuildInput, CreateBuildInput } from './build.type';
 
 const COMMIT = 'a'.repeat(40);
@@ -132,6 +133,85 @@ describe.each(TEST_BACKENDS)('BuildRepository on $kind', (backend) => {
       const input = buildInput();
       const [a, b] = await Promise.all([builds.create(input), builds.create(input)]);
       expect(a.build.id).not.toBe(b.build.id);
+    });
+  });
+
+  describe('group commit', () => {
+    /** A repository on a client that counts the INSERT statements it is sent. */
+    function countingRepository(): { repository: SqlBuildRepository; inserts: () => number } {
+      let inserts = 0;
+      const counting: SqlClient = {
+        ...db.sql,
+        query: (sql, params) => {
+          if (/^\s*INSERT INTO builds/.test(sql)) inserts++;
+          return db.sql.query(sql, params);
+        },
+      };
+      return { repository: new SqlBuildRepository(counting), inserts: () => inserts };
+    }
+
+    it('inserts concurrent creates in shared statements, answering each caller with its own row', async () => {
+      const { repository, inserts } = countingRepository();
+      const inputs = Array.from({ length: 50 }, (_, i) =>
+        buildInput({ commit: i.toString(16).padStart(40, '0'), ref: `refs/tags/v${i}`, imageName: `img:${i}` }),
+      );
+      const results = await Promise.all(inputs.map((input) => repository.create(input)));
+      expect(inserts()).toBeLessThan(inputs.length / 2);
+      results.forEach(({ build, created }, i) => {
+        expect(created).toBe(true);
+        expect(build).toMatchObject({
+          status: 'queued',
+          repository: inputs[i].repository,
+          commit: inputs[i].commit,
+          ref: `refs/tags/v${i}`,
+          imageName: `img:${i}`,
+        });
+      });
+      const stored = await Promise.all(results.map(({ build }) => builds.get(build.id)));
+      expect(stored.map((b) => b?.commit)).toEqual(inputs.map((input) => input.commit));
+    });
+
+    it('keeps idempotency within one batch: one row per key, a different body conflicts', async () => {
+      const createdBy = randomUUID();
+      const same = buildInput({ createdBy, idempotencyKey: 'batch-key', requestHash: 'h' });
+      const results = await Promise.allSettled([
+        builds.create(same),
+        builds.create(same),
+        builds.create({ ...same, requestHash: 'other' }),
+        builds.create(buildInput()),
+      ]);
+      const values = results.map((r) => (r.status === 'fulfilled' ? r.value : r.reason));
+      const sameKey = values.slice(0, 3);
+      const winner = sameKey.find((v) => v.created === true);
+      expect(winner).toBeDefined();
+      for (const v of sameKey) {
+        if (v === winner) continue;
+        if (v.created === false) expect(v.build.id).toBe(winner.build.id);
+        else expect(v).toMatchObject({ name: 'StoreError', code: 'IDEMPOTENCY_CONFLICT' });
+      }
+      expect(values[3].created).toBe(true);
+      const rows = await db.sql.query('SELECT id FROM builds WHERE idempotency_key = $1 AND created_by = $2', [
+        'batch-key',
+        createdBy,
+      ]);
+      expect(rows.rows).toHaveLength(1);
+    });
+
+    it('fails only the caller whose row the database refuses; the rest of its batch is stored', async () => {
+      const good = [buildInput(), buildInput(), buildInput()];
+      // PostgreSQL text cannot hold NUL: this row makes the whole batch statement fail.
+      const bad = buildInput({ repository: 'https://example.test/nul\u0000.git' });
+      const results = await Promise.allSettled([
+        builds.create(good[0]),
+        builds.create(bad),
+        builds.create(good[1]),
+        builds.create(good[2]),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+      for (const input of good) {
+        const rows = await db.sql.query('SELECT id FROM builds WHERE repository = $1', [input.repository]);
+        expect(rows.rows).toHaveLength(1);
+      }
     });
   });
 

@@ -1,10 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { Batcher } from '@secure-build/common';
 
 import type { SqlClient } from '../sql/sql-client';
 import { isUuid, toNumber } from '../sql/sql-value.util';
 import { StoreError } from '../store.error';
 import { decodeBuildCursor, encodeBuildCursor } from './build-cursor';
 import { BUILD_COLUMNS, toBuildRecord, toStageEvent } from './build-row';
+import { NEW_BUILD_COLUMNS, NEW_BUILD_VALUES, newBuildRecordset, newBuildRow, type NewBuildRow } from './new-build-row';
 import {
   BUILD_STATUSES,
   type BuildPage,
@@ -57,47 +58,56 @@ export interface BuildRepository {
 export class SqlBuildRepository implements BuildRepository {
   constructor(private readonly sql: SqlClient) {}
 
+  // Concurrent submissions share one INSERT (group commit): one round trip and one WAL flush for many builds.
+  private readonly inserts = new Batcher<NewBuildRow, BuildRecord | undefined>((rows) => this.insertMany(rows), {
+    maxBatch: 256,
+    maxInFlight: 1,
+  });
+
   async create(input: CreateBuildInput): Promise<{ build: BuildRecord; created: boolean }> {
-    const createdBy = input.createdBy ?? null;
-    const idempotencyKey = input.idempotencyKey ?? null;
-    const requestHash = input.requestHash ?? null;
-    // ON CONFLICT DO NOTHING + re-select is race-free: a concurrent insert with the same key waits
-    // for the first one's commit and then inserts nothing.
-    const inserted = await this.sql.query(
-      `INSERT INTO builds (id, status, repository, commit_sha, ref, recipe_path, image_name, created_by,
-         idempotency_key, request_hash, project_id, signature_policy)
-       VALUES ($1, 'queued', $2, $3, $4, $5, $6, $7, $8, $9, $10, ($11::text)::jsonb)
-       ON CONFLICT DO NOTHING
-       RETURNING ${BUILD_COLUMNS}`,
-      [
-        randomUUID(),
-        input.repository,
-        input.commit,
-        input.ref ?? null,
-        input.recipePath,
-        input.imageName ?? null,
-        createdBy,
-        idempotencyKey,
-        requestHash,
-        input.projectId ?? null,
-        input.signaturePolicy === undefined ? null : JSON.stringify(input.signaturePolicy),
-      ],
-    );
-    if (inserted.rows.length === 1) return { build: toBuildRecord(inserted.rows[0]), created: true };
-    if (idempotencyKey === null) throw new Error('build insert conflicted without an idempotency key');
+    const row = newBuildRow(input);
+    const inserted = await this.inserts.submit(row);
+    if (inserted) return { build: inserted, created: true };
+    // Nothing inserted: either the row is ours already (a batch that committed but was retried item by
+    // item) or another build holds the idempotency key. ON CONFLICT DO NOTHING + re-select is race-free:
+    // a concurrent insert with the same key waits for the first one's commit and then inserts nothing.
     const existing = await this.sql.query(
       `SELECT ${BUILD_COLUMNS} FROM builds
-       WHERE created_by IS NOT DISTINCT FROM $1 AND idempotency_key = $2`,
-      [createdBy, idempotencyKey],
+       WHERE id = $1 OR (idempotency_key = $3 AND created_by IS NOT DISTINCT FROM $2)
+       ORDER BY id = $1 DESC LIMIT 1`,
+      [row.id, row.created_by, row.idempotency_key],
     );
-    if (existing.rows.length !== 1) throw new Error('idempotent build vanished after a conflicting insert');
+    if (existing.rows.length !== 1) {
+      throw new Error(
+        row.idempotency_key === null
+          ? 'build insert conflicted without an idempotency key'
+          : 'idempotent build vanished after a conflicting insert',
+      );
+    }
     const build = toBuildRecord(existing.rows[0]);
-    if (build.requestHash !== requestHash) {
+    if (build.id === row.id) return { build, created: true };
+    if (build.requestHash !== row.request_hash) {
       throw new StoreError('IDEMPOTENCY_CONFLICT', 'idempotency key was already used with a different request', {
         details: { buildId: build.id },
       });
     }
     return { build, created: false };
+  }
+
+  /** One statement for many rows; a row skipped by ON CONFLICT answers undefined. */
+  private async insertMany(rows: readonly NewBuildRow[]): Promise<(BuildRecord | undefined)[]> {
+    const inserted = await this.sql.query(
+      `INSERT INTO builds (${NEW_BUILD_COLUMNS})
+       SELECT ${NEW_BUILD_VALUES} FROM ${newBuildRecordset('$1')}
+       ON CONFLICT DO NOTHING
+       RETURNING ${BUILD_COLUMNS}`,
+      [JSON.stringify(rows)],
+    );
+    const byId = new Map(inserted.rows.map((r) => [String(r.id), r]));
+    return rows.map((row) => {
+      const found = byId.get(row.id);
+      return found ? toBuildRecord(found) : undefined;
+    });
   }
 
   async get(id: string): Promise<BuildRecord | undefined> {

@@ -68,6 +68,57 @@ describe.each(TEST_BACKENDS)('DeliveryRepository on $kind', (backend) => {
     expect(new Set(results.map((r) => r.buildId)).size).toBe(1);
   });
 
+  it('records concurrent distinct deliveries in shared statements, each with its own build', async () => {
+    const inputs = Array.from({ length: 40 }, (_, i) => ({
+      provider: 'github',
+      deliveryId: `d-batch-${i}`,
+      projectId,
+      decision: {
+        outcome: 'build' as const,
+        build: { ...build, commit: i.toString(16).padStart(40, '0'), ref: `refs/tags/v${i}`, projectId },
+      },
+    }));
+    // Every delivery twice, at once: the twins may land in the same batch statement.
+    const results = await Promise.all([...inputs, ...inputs].map((input) => db.store.deliveries.record(input)));
+    const first = results.slice(0, inputs.length);
+    const twins = results.slice(inputs.length);
+    for (let i = 0; i < inputs.length; i++) {
+      const pair = [first[i], twins[i]];
+      expect(pair.filter((r) => !r.duplicate)).toHaveLength(1);
+      expect(pair[0].buildId).toBe(pair[1].buildId);
+      const stored = await db.store.builds.get(pair[0].buildId ?? '');
+      expect(stored).toMatchObject({ commit: inputs[i].decision.build.commit, ref: `refs/tags/v${i}`, projectId });
+    }
+    const rows = await db.sql.query(
+      `SELECT count(*)::int AS n FROM webhook_deliveries WHERE delivery_id LIKE 'd-batch-%'`,
+    );
+    expect(rows.rows[0].n).toBe(inputs.length);
+    const linked = await db.sql.query(
+      `SELECT count(*)::int AS n FROM builds b JOIN webhook_deliveries d ON d.build_id = b.id
+       WHERE d.delivery_id LIKE 'd-batch-%'`,
+    );
+    expect(linked.rows[0].n).toBe(inputs.length);
+  });
+
+  it('fails only the delivery whose build the database refuses', async () => {
+    const input = (deliveryId: string, repository = build.repository) => ({
+      provider: 'github',
+      deliveryId,
+      projectId,
+      decision: { outcome: 'build' as const, build: { ...build, repository, projectId } },
+    });
+    const results = await Promise.allSettled([
+      db.store.deliveries.record(input('d-ok-1')),
+      db.store.deliveries.record(input('d-bad', 'https://example.test/nul\u0000.git')),
+      db.store.deliveries.record(input('d-ok-2')),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const rows = await db.sql.query(
+      `SELECT delivery_id FROM webhook_deliveries WHERE delivery_id IN ('d-ok-1', 'd-bad', 'd-ok-2') ORDER BY 1`,
+    );
+    expect(rows.rows.map((r) => r.delivery_id)).toEqual(['d-ok-1', 'd-ok-2']);
+  });
+
   it('remembers ignored deliveries with their reason, per provider', async () => {
     const ignored = {
       provider: 'github',

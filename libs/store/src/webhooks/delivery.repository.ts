@@ -1,6 +1,13 @@
-import { randomUUID } from 'node:crypto';
+import { Batcher } from '@secure-build/common';
 
 import type { CreateBuildInput } from '../builds/build.type';
+import {
+  NEW_BUILD_COLUMNS,
+  NEW_BUILD_VALUES,
+  newBuildRecordset,
+  newBuildRow,
+  type NewBuildRow,
+} from '../builds/new-build-row';
 import type { SqlClient } from '../sql/sql-client';
 import { toDate } from '../sql/sql-value.util';
 
@@ -27,8 +34,20 @@ export interface DeliveryRepository {
   record(input: DeliveryInput): Promise<DeliveryResult>;
 }
 
+/** A delivery that claims its id together with the build it creates. */
+interface BuildDeliveryRow extends NewBuildRow {
+  provider: string;
+  delivery_id: string;
+}
+
 /** SQL implementation of {@link DeliveryRepository}. */
 export class SqlDeliveryRepository implements DeliveryRepository {
+  // Concurrent deliveries share one statement (group commit), as build submissions do.
+  private readonly claims = new Batcher<BuildDeliveryRow, boolean>((rows) => this.claimMany(rows), {
+    maxBatch: 256,
+    maxInFlight: 1,
+  });
+
   constructor(private readonly sql: SqlClient) {}
 
   async record(input: DeliveryInput): Promise<DeliveryResult> {
@@ -43,37 +62,41 @@ export class SqlDeliveryRepository implements DeliveryRepository {
       );
       return claimed.rows.length === 1 ? { duplicate: false, outcome: 'ignored', buildId: null } : this.existing(key);
     }
-    // One statement: the delivery row claims the id (a concurrent twin waits, then inserts nothing),
-    // and the build row is inserted only when the claim succeeded. Foreign keys are checked at the end.
-    const build = input.decision.build;
-    const created = await this.sql.query(
-      `WITH claimed AS (
-         INSERT INTO webhook_deliveries (project_id, provider, delivery_id, outcome, build_id)
-         VALUES ($1, $2, $3, 'build', $4)
-         ON CONFLICT (project_id, provider, delivery_id) DO NOTHING
-         RETURNING build_id
-       ), inserted AS (
-         INSERT INTO builds (id, status, repository, commit_sha, ref, recipe_path, image_name, project_id, signature_policy)
-         SELECT claimed.build_id, 'queued', $5, $6, $7, $8, $9, $1, ($10::text)::jsonb FROM claimed
-         RETURNING id
-       )
-       SELECT id FROM inserted`,
-      [
-        ...key,
-        randomUUID(),
-        build.repository,
-        build.commit,
-        build.ref ?? null,
-        build.recipePath,
-        build.imageName ?? null,
-        build.signaturePolicy === undefined ? null : JSON.stringify(build.signaturePolicy),
-      ],
-    );
-    return created.rows.length === 1
-      ? { duplicate: false, outcome: 'build', buildId: String(created.rows[0].id) }
-      : this.existing(key);
+    const row: BuildDeliveryRow = {
+      ...newBuildRow({ ...input.decision.build, projectId: input.projectId }),
+      provider: input.provider,
+      delivery_id: input.deliveryId,
+    };
+    if (await this.claims.submit(row)) return { duplicate: false, outcome: 'build', buildId: row.id };
+    const found = await this.existing(key);
+    // Our own claim, committed by a batch whose answer was lost and then retried alone: not a redelivery.
+    if (found.buildId === row.id) return { duplicate: false, outcome: 'build', buildId: row.id };
+    return found;
   }
 
+  /**
+   * One statement for many deliveries: each delivery row claims its id (a concurrent twin, in this
+   * batch or another, inserts nothing), and only claimed deliveries insert their build. Foreign keys
+   * are checked at the end of the statement. Answers, per row, whether it claimed its id.
+   */
+  private async claimMany(rows: readonly BuildDeliveryRow[]): Promise<boolean[]> {
+    const created = await this.sql.query(
+      `WITH x AS MATERIALIZED (
+         SELECT * FROM ${newBuildRecordset('$1', 'provider text, delivery_id text')}
+       ), claimed AS (
+         INSERT INTO webhook_deliveries (project_id, provider, delivery_id, outcome, build_id)
+         SELECT project_id, provider, delivery_id, 'build', id FROM x
+         ON CONFLICT (project_id, provider, delivery_id) DO NOTHING
+         RETURNING build_id
+       )
+       INSERT INTO builds (${NEW_BUILD_COLUMNS})
+       SELECT ${NEW_BUILD_VALUES} FROM x JOIN claimed ON claimed.build_id = x.id
+       RETURNING id`,
+      [JSON.stringify(rows)],
+    );
+    const claimed = new Set(created.rows.map((r) => String(r.id)));
+    return rows.map((row) => claimed.has(row.id));
+  }
   private async existing(key: unknown[]): Promise<DeliveryResult> {
     const result = await this.sql.query(
       'SELECT outcome, reason, build_id, received_at FROM webhook_deliveries WHERE project_id = $1 AND provider = $2 AND delivery_id = $3',
