@@ -3,7 +3,7 @@ export { TokenAuth } from './auth/token-auth';
 export type { Principal } from './auth/token-auth';
 export { BuildersService } from './builders/builders.service';
 export type { BuilderView } from './builders/builders.service';
-export { parseBuildRequest, submitBuildBodySchema } from './builds/build-request';
+export { buildRequestHash, parseBuildRequest, submitBuildBodySchema } from './builds/build-request';
 export type { BuildRequest } from './builds/build-request';
 export type { BuildView } from './builds/build-view';
 export { BuildsService } from './builds/builds.service';

@@ -35,8 +35,6 @@ export interface BuildRequest {
   ref?: string;
   recipePath: string;
   imageName?: string;
-  /** SHA-256 over the normalized request: detects Idempotency-Key reuse with another body */
-  requestHash: string;
 }
 
 /** Validates a submitted body; every error names its field. */
@@ -60,8 +58,13 @@ export function parseBuildRequest(body: unknown, options: { allowLocalRepos: boo
   if (raw.imageName !== undefined && !isPushableImageName(raw.imageName)) {
     throw invalidField('imageName', IMAGE_NAME_RULE);
   }
-  const normalized = { repository, commit, ref, recipePath, imageName: raw.imageName };
-  return { ...normalized, requestHash: sha256Hex(canonicalJson(normalized)) };
+  return { repository, commit, ref, recipePath, imageName: raw.imageName };
+}
+
+/** SHA-256 over the normalized request: detects an Idempotency-Key reused with another body. */
+export function buildRequestHash(request: BuildRequest): string {
+  const { repository, commit, ref, recipePath, imageName } = request;
+  return sha256Hex(canonicalJson({ repository, commit, ref, recipePath, imageName }));
 }
 
 function field<T>(name: string, parse: () => T): T {

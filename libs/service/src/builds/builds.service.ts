@@ -2,7 +2,7 @@ import type { BuildStatus, Store } from '@secure-build/store';
 
 import type { BuildQueue } from '../queue/build-queue';
 import { invalidField, ServiceError } from '../service.error';
-import { BuildRequest, parseBuildRequest } from './build-request';
+import { BuildRequest, buildRequestHash, parseBuildRequest } from './build-request';
 import { BuildView, toBuildView } from './build-view';
 
 const STATUSES: readonly BuildStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
@@ -44,7 +44,8 @@ export class BuildsService {
       imageName: request.imageName,
       createdBy: principal.tokenId,
       idempotencyKey,
-      requestHash: request.requestHash,
+      // Only a replayed key is compared with its first request.
+      requestHash: idempotencyKey === undefined ? undefined : buildRequestHash(request),
     });
     if (created) await this.enqueue(build.id, request);
     return { build: toBuildView(build, this.options.publicUrl), created };
