@@ -2,12 +2,13 @@
 'use strict';
 // npm run bench:ingest: build submissions through the API (POST /v1/builds: auth, validation, a
 // committed PostgreSQL row, then a BullMQ job) against raw BullMQ `queue.add` of the same payloads, at
-// the same concurrency, in the same run. No worker runs, so every build stays queued. Prints one JSON
-// line at the end. BENCH_REQUESTS, BENCH_CONCURRENCY, BENCH_ROUNDS (alternating slices of both sides)
+// the same concurrency, in the same run. No worker runs, so every build stays queued. A third side,
+// the NestJS floor (bench/support/nest-floor.js: an Express-adapter app whose route only answers
+// 202), shows the most any NestJS Express endpoint reaches on this machine. Prints one JSON line at
+// the end. BENCH_REQUESTS, BENCH_CONCURRENCY, BENCH_ROUNDS (alternating slices of both sides)
 // and BENCH_WARMUP override the defaults.
 const { createHash, randomBytes, randomUUID } = require('node:crypto');
 const { mkdtempSync, readFileSync, rmSync } = require('node:fs');
-const http = require('node:http');
 const { tmpdir } = require('node:os');
 const { join, resolve } = require('node:path');
 
@@ -15,7 +16,7 @@ const { Queue } = require('bullmq');
 const { Client } = require('pg');
 
 const { startApi, withAdmin } = require('./support/api-process');
-const { cpuSeconds, cpuSecondsOf, measure, post, round, summarize } = require('./support/load');
+const { cpuSeconds, cpuSecondsOf, httpClient, measure, round, summarize } = require('./support/load');
 
 const ROOT = resolve(__dirname, '..');
 const { QueueName, BuildJobName, runBuildJobOptions } = require(join(ROOT, 'dist/libs/queue/src/index.js'));
@@ -96,11 +97,15 @@ async function main() {
       LOG_LEVEL: 'warn',
     });
     cleanups.push(() => api.stop());
-    const base = await api.ready;
+    const floor = startApi({ PORT: '0', HOST: '127.0.0.1' }, join(__dirname, 'support/nest-floor.js'));
+    cleanups.push(() => floor.stop());
+    const [base, floorBase] = await Promise.all([api.ready, floor.ready]);
     log(`ingest bench: API at ${base}; ${REQUESTS} requests, concurrency ${CONCURRENCY}, warm-up ${WARMUP}`);
 
-    const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-    cleanups.push(async () => agent.destroy());
+    const client = httpClient(base, CONCURRENCY);
+    cleanups.push(async () => client.close());
+    const floorClient = httpClient(floorBase, CONCURRENCY);
+    cleanups.push(async () => floorClient.close());
     const body = (tag, i) => ({
       repository: REPOSITORY,
       commit: sha1(`${runId}:${tag}:${i}`),
@@ -110,11 +115,15 @@ async function main() {
     let rejected = 0;
     let firstRejection = '';
     const submit = (tag) => async (i) => {
-      const response = await post(agent, base, '/v1/builds', jsonRequest(body(tag, i)));
+      const response = await client.post('/v1/builds', jsonRequest(body(tag, i)));
       if (response.status !== 202) {
         rejected++;
         firstRejection ||= `${response.status} ${response.text}`;
       }
+    };
+    const answer = (tag) => async (i) => {
+      const response = await floorClient.post('/v1/builds', jsonRequest(body(tag, i)));
+      if (response.status !== 202) throw new Error(`the NestJS floor answered ${response.status} ${response.text}`);
     };
     // The baseline adds the very job the API would add, with the API's job options, minus HTTP,
     // auth, validation and the database row.
@@ -126,11 +135,13 @@ async function main() {
 
     await measure(0, WARMUP, CONCURRENCY, submit('warm'));
     await measure(0, WARMUP, CONCURRENCY, add('warm'));
+    await measure(0, WARMUP, CONCURRENCY, answer('warm'));
     if (rejected > 0) throw new Error(`warm-up: ${rejected} submissions were not accepted, e.g. ${firstRejection}`);
 
-    // Alternate slices of both so that a load change on the machine hits both sides alike.
+    // Alternate slices of all sides so that a load change on the machine hits them alike.
     const baselineSlices = [];
     const ourSlices = [];
+    const floorSlices = [];
     const cpuUsed = { api: 0, client: 0, postgres: 0, redis: 0, machineBusy: 0, machineIdle: 0 };
     for (let r = 0; r < ROUNDS; r++) {
       const from = Math.floor((r * REQUESTS) / ROUNDS);
@@ -152,9 +163,11 @@ async function main() {
       cpuUsed.redis += cpuSecondsOf('redis-server') - before.redis;
       cpuUsed.machineBusy += machine.busy - before.machine.busy;
       cpuUsed.machineIdle += machine.idle - before.machine.idle;
+      floorSlices.push(await measure(from, to, CONCURRENCY, answer('run')));
     }
     const baseline = summarize(baselineSlices);
     const ours = summarize(ourSlices);
+    const nestFloor = summarize(floorSlices);
     const perRequestMs = (seconds) => round((seconds * 1000) / REQUESTS, 3);
     const cpu = {
       api: perRequestMs(cpuUsed.api),
@@ -184,7 +197,8 @@ async function main() {
         `baseline: ${round(baseline.rps)} adds/s p50 ${round(baseline.p50Ms, 2)} ms p99 ${round(baseline.p99Ms, 2)} ms; ` +
         `CPU ms per request: API ${cpu.api}, bench client ${cpu.client}, PostgreSQL ${cpu.postgres}, ` +
         `Redis ${cpu.redis}, whole machine ${cpu.machine} ` +
-        `(${cpu.machineIdlePct}% idle)`,
+        `(${cpu.machineIdlePct}% idle); NestJS floor: ${round(nestFloor.rps)} req/s ` +
+        `(ratio ${round(nestFloor.rps / baseline.rps, 3)}) p99 ${round(nestFloor.p99Ms, 2)} ms`,
     );
     const missed = [];
     if (ours.rps < TARGETS.rps) missed.push(`rps ${round(ours.rps)} < ${TARGETS.rps}`);
@@ -203,6 +217,9 @@ async function main() {
         baselineRps: round(baseline.rps),
         baselineP50Ms: round(baseline.p50Ms, 2),
         baselineP99Ms: round(baseline.p99Ms, 2),
+        nestFloorRps: round(nestFloor.rps),
+        nestFloorRatio: round(nestFloor.rps / baseline.rps, 3),
+        nestFloorP99Ms: round(nestFloor.p99Ms, 2),
         requests: REQUESTS,
         concurrency: CONCURRENCY,
         targets: TARGETS,

@@ -9,7 +9,6 @@
 // BENCH_API_NODE_ARGS passes Node flags to the API (e.g. '--cpu-prof --cpu-prof-dir=/tmp/prof').
 const { createHash, createHmac, randomBytes } = require('node:crypto');
 const { mkdtempSync, rmSync } = require('node:fs');
-const http = require('node:http');
 const { tmpdir } = require('node:os');
 const { join, resolve } = require('node:path');
 
@@ -17,7 +16,7 @@ const { Queue } = require('bullmq');
 const { Client } = require('pg');
 
 const { startApi, withAdmin } = require('./support/api-process');
-const { cpuSeconds, cpuSecondsOf, measure, post, round, summarize } = require('./support/load');
+const { cpuSeconds, cpuSecondsOf, httpClient, measure, round, summarize } = require('./support/load');
 
 const ROOT = resolve(__dirname, '..');
 const { QueueName } = require(join(ROOT, 'dist/libs/queue/src/index.js'));
@@ -136,9 +135,9 @@ async function main() {
     cleanups.push(() => api.stop());
     const base = await api.ready;
 
-    const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-    cleanups.push(async () => agent.destroy());
-    const created = await post(agent, base, '/v1/projects', {
+    const client = httpClient(base, CONCURRENCY);
+    cleanups.push(async () => client.close());
+    const created = await client.post('/v1/projects', {
       body: Buffer.from(
         JSON.stringify({
           name: PROJECT,
@@ -168,7 +167,7 @@ async function main() {
     const failures = { hook: 0, rest: 0, first: '' };
     const hookBuildIds = new Set();
     const deliver = (list) => async (i) => {
-      const response = await post(agent, base, `/v1/webhooks/github/${PROJECT}`, list[i]);
+      const response = await client.post(`/v1/webhooks/github/${PROJECT}`, list[i]);
       const reply = response.status === 202 ? JSON.parse(response.text) : undefined;
       if (reply?.outcome !== 'build' || !reply.buildId) {
         failures.hook++;
@@ -178,7 +177,7 @@ async function main() {
       hookBuildIds.add(reply.buildId);
     };
     const submit = (list) => async (i) => {
-      const response = await post(agent, base, '/v1/builds', list[i]);
+      const response = await client.post('/v1/builds', list[i]);
       if (response.status !== 202) {
         failures.rest++;
         failures.first ||= `rest ${response.status} ${response.text}`;

@@ -1,6 +1,6 @@
 'use strict';
 // Shared by the service benches: a maintenance connection to the local PostgreSQL and an API process
-// started from dist/ that resolves its URL once it listens.
+// started from dist/ (or the NestJS floor) that resolves its URL once it listens.
 const { spawn } = require('node:child_process');
 const { join, resolve } = require('node:path');
 
@@ -21,9 +21,12 @@ async function withAdmin(fn) {
   }
 }
 
-/** Starts `dist/apps/api/src/main.js` with `env`; `ready` resolves to its base URL. */
-function startApi(env) {
-  const child = spawn(process.execPath, [...API_NODE_ARGS, join(ROOT, 'dist/apps/api/src/main.js')], {
+/**
+ * Starts `dist/apps/api/src/main.js` (or another `script` that prints "listening on <url>") with `env`;
+ * `ready` resolves to its base URL.
+ */
+function startApi(env, script = join(ROOT, 'dist/apps/api/src/main.js')) {
+  const child = spawn(process.execPath, [...API_NODE_ARGS, script], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -34,7 +37,7 @@ function startApi(env) {
     const timer = setTimeout(() => fail(new Error(`API did not start within 60 s:\n${output}`)), 60_000);
     const onData = (chunk) => {
       output += chunk.toString();
-      const match = /secure-build API listening on (http:\/\/\S+)/.exec(output);
+      const match = / listening on (http:\/\/\S+)/.exec(output);
       if (match) {
         clearTimeout(timer);
         done(match[1].replace('[::1]', '127.0.0.1'));
