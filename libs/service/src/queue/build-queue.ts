@@ -23,7 +23,7 @@ export interface BuildQueue {
 
 /** BullMQ implementation of {@link BuildQueue}. */
 export class BullBuildQueue implements BuildQueue {
-  // Concurrent submissions share one MULTI (addBulk): one write and one round trip for many jobs.
+  // Concurrent submissions share one pipeline (addBulk): one write and one round trip for many jobs.
   private readonly adds = new Batcher<RunBuildPayload, void>(
     async (payloads) => {
       await this.queue.addBulk(

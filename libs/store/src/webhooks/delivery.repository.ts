@@ -97,6 +97,7 @@ export class SqlDeliveryRepository implements DeliveryRepository {
     const claimed = new Set(created.rows.map((r) => String(r.id)));
     return rows.map((row) => claimed.has(row.id));
   }
+
   private async existing(key: unknown[]): Promise<DeliveryResult> {
     const result = await this.sql.query(
       'SELECT outcome, reason, build_id, received_at FROM webhook_deliveries WHERE project_id = $1 AND provider = $2 AND delivery_id = $3',
